@@ -1,0 +1,19 @@
+"""Data that needs no download: embedded real images and digits, generated scenes.
+
+* :func:`digits`: scikit-learn's 1,797 handwritten digits, resized, fixed split;
+* :func:`sample_image` / :func:`sample_images`: photos and textures shipped in
+  scikit-image and scikit-learn;
+* :func:`shapes`: a seeded scene generator with boxes, masks and keypoints;
+* :func:`real_dataset`: MNIST, CIFAR-10 ... through torchvision, opt-in only.
+"""
+
+from cnncourse.data.digits import Split, digits
+from cnncourse.data.images import SAMPLE_IMAGES, sample_image, sample_images
+from cnncourse.data.real import real_dataset
+from cnncourse.data.shapes import CLASSES as SHAPE_CLASSES
+from cnncourse.data.shapes import Shapes, collate, shapes
+
+__all__ = [
+    "SAMPLE_IMAGES", "SHAPE_CLASSES", "Shapes", "Split", "collate", "digits",
+    "real_dataset", "sample_image", "sample_images", "shapes",
+]

@@ -1,0 +1,172 @@
+"""A procedural scene generator: coloured shapes on textured backgrounds.
+
+Every later chapter (localization, detection, segmentation, instance
+segmentation, keypoints) trains on these scenes, offline. Each sample is a
+dict with
+
+* ``image``: (3, H, W) float32 in [0, 1]
+* ``labels``: (K,) int64, 1 = circle, 2 = square, 3 = triangle (0 is background)
+* ``boxes``: (K, 4) float32, ``(x1, y1, x2, y2)`` in pixels around the visible part
+* ``masks``: (K, H, W) bool, the visible pixels of each instance
+* ``semantic``: (H, W) int64, the class of every pixel (0 = background)
+* ``keypoints``: (K, 4, 3) float32, ``(x, y, visible)``: a square's four
+  corners, a triangle's three corners and its centre, four points on a
+  circle's rim at its rotation angle; ``visible`` is 0 where a later
+  object covers the point.
+
+Scenes are deterministic: sample ``i`` of a dataset with seed ``s`` depends on
+``(s, i)`` only, so it is the same in any order, worker or process.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+CLASSES = ("background", "circle", "square", "triangle")
+
+
+def _polygon(cx, cy, r, angle, n):
+    """Vertices (n, 2) of a regular n-gon, counter-clockwise in image coordinates."""
+    a = angle + 2 * np.pi * np.arange(n) / n
+    return np.stack([cx + r * np.cos(a), cy - r * np.sin(a)], axis=1)
+
+
+def _inside_polygon(vertices, x, y):
+    """Whether points (x, y) lie inside the convex polygon with these vertices.
+
+    A point is inside when it lies on the same side of every edge; ``_polygon``
+    lists vertices in one fixed orientation, so "same side" is one sign.
+    """
+    inside = np.ones(np.shape(x), bool)
+    for (vx, vy), (wx, wy) in zip(vertices, np.roll(vertices, -1, axis=0)):
+        inside &= (wx - vx) * (y - vy) - (wy - vy) * (x - vx) <= 0
+    return inside
+
+
+class _Shape:
+    """One object: its class, geometry, colour; answers "is (x, y) inside me?"."""
+
+    def __init__(self, label, cx, cy, r, angle, colour):
+        self.label, self.cx, self.cy, self.r, self.colour = label, cx, cy, r, colour
+        if CLASSES[label] == "circle":
+            self.vertices = None
+            self.keypoints = _polygon(cx, cy, r, angle, 4)
+        elif CLASSES[label] == "square":
+            self.vertices = _polygon(cx, cy, r, angle, 4)
+            self.keypoints = self.vertices
+        else:
+            self.vertices = _polygon(cx, cy, r, angle, 3)
+            self.keypoints = np.vstack([self.vertices, [[cx, cy]]])
+
+    def contains(self, x, y):
+        if self.vertices is None:
+            return (x - self.cx) ** 2 + (y - self.cy) ** 2 <= self.r**2
+        return _inside_polygon(self.vertices, x, y)
+
+
+class Shapes(Dataset):
+    """``n`` random scenes of ``size`` x ``size`` pixels; see the module docstring."""
+
+    classes = CLASSES
+
+    def __init__(self, n=1000, size=64, objects=(1, 4), min_visible=0.4, seed=0):
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"shapes: n must be a positive int; got {n!r}")
+        if not isinstance(size, int) or size < 16:
+            raise ValueError(f"shapes: size must be an int >= 16; got {size!r}")
+        lo, hi = objects
+        if not 1 <= lo <= hi:
+            raise ValueError(f"shapes: objects must be (min, max) with 1 <= min <= max; got {objects!r}")
+        if not 0 <= min_visible <= 1:
+            raise ValueError(f"shapes: min_visible must be in [0, 1]; got {min_visible!r}")
+        self.n, self.size, self.objects, self.min_visible, self.seed = n, size, (lo, hi), min_visible, seed
+        centres = np.arange(size, dtype=np.float32) + 0.5  # pixel centres
+        self._x, self._y = np.meshgrid(centres, centres)
+
+    def __len__(self):
+        return self.n
+
+    def _background(self, rng):
+        """A base colour modulated by two random gratings and fine noise."""
+        s = self.size
+        base = rng.uniform(0.15, 0.85, size=3).astype(np.float32)
+        image = np.broadcast_to(base, (s, s, 3)).copy()
+        centres = self._x[0]
+        for _ in range(2):
+            theta, freq, phase = rng.uniform(0, np.pi), rng.uniform(1, 6) / s, rng.uniform(0, 2 * np.pi)
+            # sin(u(x) + v(y)) = sin u cos v + cos u sin v: two 1D sines instead of a 2D one
+            u = 2 * np.pi * freq * np.cos(theta) * centres + phase
+            v = 2 * np.pi * freq * np.sin(theta) * centres
+            wave = np.outer(np.cos(v), np.sin(u)) + np.outer(np.sin(v), np.cos(u))
+            tint = (rng.uniform(0.03, 0.12) * rng.uniform(-1, 1, size=3)).astype(np.float32)
+            image += wave.astype(np.float32)[..., None] * tint
+        return image, base
+
+    def _place(self, rng, placed, owner, background):
+        """Try to add one object that leaves every earlier one enough visible area."""
+        s = self.size
+        for _ in range(20):
+            r = rng.uniform(0.1, 0.22) * s
+            cx, cy = rng.uniform(r, s - r, size=2)
+            colour = rng.uniform(0, 1, size=3)
+            if np.abs(colour - background).sum() < 0.6:  # too close to the background
+                continue
+            shape = _Shape(int(rng.integers(1, len(CLASSES))), cx, cy, r, rng.uniform(0, 2 * np.pi), colour)
+            mask = shape.contains(self._x, self._y)
+            new_owner = np.where(mask, len(placed), owner)
+            before = np.bincount(owner.ravel() + 1, minlength=len(placed) + 2)[1:-1]
+            after = np.bincount(new_owner.ravel() + 1, minlength=len(placed) + 2)[1:-1]
+            if np.all((after >= self.min_visible * before) & (after > 0)):
+                return shape, new_owner
+        return None, owner
+
+    def __getitem__(self, index):
+        if not -self.n <= index < self.n:
+            raise IndexError(f"shapes: index {index} out of range for {self.n} scenes")
+        rng = np.random.default_rng([self.seed, index % self.n])
+        image, background = self._background(rng)
+        owner = np.full((self.size, self.size), -1, dtype=np.int32)
+        placed = []
+        for _ in range(int(rng.integers(self.objects[0], self.objects[1] + 1))):
+            shape, owner = self._place(rng, placed, owner, background)
+            if shape is not None:
+                placed.append(shape)
+        if placed:
+            palette = np.stack([shape.colour for shape in placed]).astype(np.float32)
+            image = np.where(owner[..., None] >= 0, palette[owner], image)
+        image += rng.uniform(-0.04, 0.04, size=image.shape).astype(np.float32)  # fine grain
+        masks = owner[None] == np.arange(len(placed))[:, None, None]  # (K, H, W)
+        boxes = np.zeros((len(placed), 4), np.float32)
+        keypoints = np.zeros((len(placed), 4, 3), np.float32)
+        for i, shape in enumerate(placed):
+            ys, xs = np.nonzero(masks[i])
+            boxes[i] = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
+            kx, ky = shape.keypoints[:, 0], shape.keypoints[:, 1]
+            covered = np.zeros(len(kx), bool)
+            for later in placed[i + 1:]:
+                covered |= later.contains(kx, ky)
+            keypoints[i] = np.stack([kx, ky, ~covered], axis=1)
+        labels = np.array([shape.label for shape in placed], dtype=np.int64)
+        semantic = np.append(labels, 0)[owner]  # owner -1 (background) picks the appended 0
+        return {
+            "image": torch.from_numpy(np.clip(image, 0, 1).transpose(2, 0, 1).copy()),
+            "labels": torch.from_numpy(labels),
+            "boxes": torch.from_numpy(boxes),
+            "masks": torch.from_numpy(masks),
+            "semantic": torch.from_numpy(semantic.astype(np.int64)),
+            "keypoints": torch.from_numpy(keypoints),
+        }
+
+
+def shapes(n=1000, size=64, objects=(1, 4), min_visible=0.4, seed=0) -> Shapes:
+    """A :class:`Shapes` dataset of ``n`` deterministic scenes."""
+    return Shapes(n=n, size=size, objects=objects, min_visible=min_visible, seed=seed)
+
+
+def collate(batch):
+    """Stack the images; keep the per-image targets (different K) in a list."""
+    images = torch.stack([sample["image"] for sample in batch])
+    targets = [{k: v for k, v in sample.items() if k != "image"} for sample in batch]
+    return images, targets

@@ -1,0 +1,166 @@
+"""A small, honest training loop: ``fit``, ``evaluate``, a history, checkpoints.
+
+Used by every chapter that trains a network, on CPU and CUDA alike::
+
+    history = fit(model, train_loader, val_loader, epochs=5, lr=1e-3)
+    history.plot()
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from cnncourse.runtime import device as default_device
+
+
+@dataclass
+class History:
+    """One row per epoch: train/val loss and accuracy and the epoch's seconds."""
+
+    rows: list[dict] = field(default_factory=list)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return [row[key] for row in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def last(self) -> dict:
+        return self.rows[-1]
+
+    def plot(self, title: str | None = None):
+        """Loss and accuracy curves, train vs validation; returns the figure."""
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 2, figsize=(9, 3.2))
+        epochs = self["epoch"]
+        for ax, metric in zip(axes, ("loss", "acc")):
+            for split, style in (("train", "-o"), ("val", "--s")):
+                values = [row.get(f"{split}_{metric}") for row in self.rows]
+                if any(v is not None for v in values):
+                    ax.plot(epochs, values, style, label=split, markersize=3)
+            ax.set_xlabel("epoch")
+            ax.set_ylabel("accuracy" if metric == "acc" else "loss")
+            ax.grid(alpha=0.3)
+            ax.legend()
+        if title:
+            fig.suptitle(title)
+        fig.tight_layout()
+        return fig
+
+
+def _batches(loader, desc, progress):
+    return tqdm(loader, desc=desc, leave=False, disable=not progress)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader, loss_fn=F.cross_entropy, device=None) -> tuple[float, float]:
+    """Mean loss and accuracy of ``model`` over ``loader`` (eval mode, no gradients)."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        logits = model(x)
+        total_loss += loss_fn(logits, y, reduction="sum").item()
+        correct += (logits.argmax(dim=1) == y).sum().item()
+        count += len(y)
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate: the loader yielded no examples")
+    return total_loss / count, correct / count
+
+
+def fit(
+    model: nn.Module,
+    train_loader,
+    val_loader=None,
+    *,
+    epochs: int = 5,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler=None,
+    loss_fn=F.cross_entropy,
+    device=None,
+    progress: bool = True,
+    checkpoint: str | Path | None = None,
+) -> History:
+    """Train ``model`` for ``epochs`` epochs; return the per-epoch :class:`History`.
+
+    ``optimizer`` defaults to Adam with learning rate ``lr``. ``scheduler`` is
+    stepped once per epoch (``ReduceLROnPlateau`` gets the validation loss).
+    With ``checkpoint``, the model, optimizer and history are saved after
+    every epoch (see :func:`load_checkpoint`).
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"fit: epochs must be a positive int; got {epochs!r}")
+    device = torch.device(device) if device is not None else default_device()
+    model.to(device)
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
+    history = History()
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        total_loss, correct, count = 0.0, 0, 0
+        for x, y in _batches(train_loader, f"epoch {epoch}/{epochs}", progress):
+            x, y = x.to(device), y.to(device)
+            optimizer.zero_grad(set_to_none=True)
+            logits = model(x)
+            loss = loss_fn(logits, y)
+            loss.backward()
+            optimizer.step()
+            total_loss += loss.item() * len(y)
+            correct += (logits.argmax(dim=1) == y).sum().item()
+            count += len(y)
+        row = {"epoch": epoch, "train_loss": total_loss / count, "train_acc": correct / count}
+        if val_loader is not None:
+            row["val_loss"], row["val_acc"] = evaluate(model, val_loader, loss_fn, device)
+        row["lr"] = optimizer.param_groups[0]["lr"]
+        if scheduler is not None:
+            if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                scheduler.step(row.get("val_loss", row["train_loss"]))
+            else:
+                scheduler.step()
+        row["seconds"] = time.perf_counter() - start
+        history.rows.append(row)
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, model, optimizer, history)
+    return history
+
+
+def save_checkpoint(path, model: nn.Module, optimizer=None, history: History | None = None) -> Path:
+    """Save the model (and optionally optimizer and history) to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict() if optimizer is not None else None,
+            "history": history.rows if history is not None else None,
+        },
+        path,
+    )
+    return path
+
+
+def load_checkpoint(path, model: nn.Module, optimizer=None, map_location="cpu") -> History:
+    """Restore what :func:`save_checkpoint` wrote; return the saved history."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"load_checkpoint: no checkpoint at {path}")
+    state = torch.load(path, map_location=map_location, weights_only=True)
+    model.load_state_dict(state["model"])
+    if optimizer is not None:
+        if state["optimizer"] is None:
+            raise ValueError(f"load_checkpoint: {path} holds no optimizer state")
+        optimizer.load_state_dict(state["optimizer"])
+    return History(list(state["history"] or []))
