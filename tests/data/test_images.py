@@ -1,0 +1,24 @@
+import pytest
+import torch
+
+from cnncourse.data import SAMPLE_IMAGES, sample_image, sample_images
+
+
+def test_every_sample_image_loads_as_a_chw_tensor_in_unit_range():
+    images = sample_images()
+    assert set(images) == set(SAMPLE_IMAGES)
+    for name, image in images.items():
+        assert image.dtype == torch.float32 and image.dim() == 3 and image.shape[0] in (1, 3), name
+        assert image.min() >= 0 and image.max() <= 1 and image.std() > 0.02, name
+        assert SAMPLE_IMAGES[name].source
+
+
+def test_known_shapes_and_grey_vs_colour():
+    assert sample_image("astronaut").shape == (3, 512, 512)
+    assert sample_image("camera").shape == (1, 512, 512)
+    assert sample_image("china").shape == (3, 427, 640)
+
+
+def test_unknown_name_lists_the_available_ones():
+    with pytest.raises(KeyError, match="unknown sample image 'lena'.*astronaut.*chelsea"):
+        sample_image("lena")

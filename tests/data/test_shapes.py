@@ -1,0 +1,73 @@
+import pytest
+import torch
+
+from cnncourse.data import SHAPE_CLASSES, collate, shapes
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    return shapes(n=200, size=64, seed=3)
+
+
+def test_sample_fields_shapes_and_types(scenes):
+    s = scenes[0]
+    k = len(s["labels"])
+    assert s["image"].shape == (3, 64, 64) and s["image"].dtype == torch.float32
+    assert s["boxes"].shape == (k, 4) and s["masks"].shape == (k, 64, 64) and s["masks"].dtype == torch.bool
+    assert s["semantic"].shape == (64, 64) and s["keypoints"].shape == (k, 4, 3)
+
+
+def test_deterministic_by_seed_and_index(scenes):
+    again = shapes(n=200, size=64, seed=3)
+    for i in (0, 17, 199):
+        for key, value in scenes[i].items():
+            assert torch.equal(value, again[i][key])
+    other = shapes(n=200, size=64, seed=4)
+    assert not torch.equal(scenes[5]["image"], other[5]["image"])
+
+
+def test_targets_are_consistent_with_each_other(scenes):
+    seen_classes, occluded = set(), 0
+    for i in range(100):
+        s = scenes[i]
+        masks, boxes, labels = s["masks"], s["boxes"], s["labels"]
+        assert 1 <= len(labels) <= 4
+        assert (masks.sum(0) <= 1).all(), "instance masks overlap"
+        for m, box, label in zip(masks, boxes, labels):
+            ys, xs = m.nonzero(as_tuple=True)
+            assert box.tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]
+            assert (s["semantic"][m] == label).all()
+        assert ((s["semantic"] > 0) == masks.any(0)).all()
+        seen_classes.update(labels.tolist())
+        visible = s["keypoints"][..., 2]
+        occluded += int((visible == 0).sum())
+        kx, ky = s["keypoints"][..., 0], s["keypoints"][..., 1]
+        assert ((kx >= 0) & (kx <= 64) & (ky >= 0) & (ky <= 64)).all()
+    assert seen_classes == {1, 2, 3} and len(SHAPE_CLASSES) == 4
+    assert occluded > 0, "no scene exercises occlusion"
+
+
+def test_objects_differ_from_background_and_vary(scenes):
+    colours = []
+    for i in range(30):
+        s = scenes[i]
+        for m in s["masks"]:
+            colours.append(s["image"][:, m].mean(1))
+    assert torch.stack(colours).std(0).min() > 0.15
+
+
+def test_collate_keeps_variable_numbers_of_objects(scenes):
+    images, targets = collate([scenes[i] for i in range(4)])
+    assert images.shape == (4, 3, 64, 64)
+    assert [len(t["labels"]) for t in targets] == [len(scenes[i]["labels"]) for i in range(4)]
+
+
+@pytest.mark.parametrize("kwargs, words", [(dict(n=0), "n must"), (dict(size=8), "size must"), (dict(objects=(3, 1)), "objects must")])
+def test_bad_arguments(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        shapes(**kwargs)
+
+
+def test_index_out_of_range(scenes):
+    with pytest.raises(IndexError, match="index 200 out of range for 200"):
+        scenes[200]

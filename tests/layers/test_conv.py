@@ -1,0 +1,120 @@
+"""conv2d / conv1d (both implementations) against torch.nn.functional, values and gradients."""
+
+import random
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from cnncourse.layers import Conv1d, Conv2d, conv1d, conv2d, conv2d_loops
+
+
+def random_case(seed, small):
+    """A random valid convolution: shapes, stride, padding (int/tuple/'same'/'valid'), dilation, groups."""
+    rng = random.Random(seed)
+    groups = rng.choice([1, 1, 2, 3])
+    c_in, c_out = groups * rng.randint(1, 2 if small else 4), groups * rng.randint(1, 2 if small else 4)
+    kh, kw = rng.randint(1, 4), rng.randint(1, 4)
+    dilation = rng.choice([1, 1, 2, (1, 2)])
+    dh, dw = dilation if isinstance(dilation, tuple) else (dilation, dilation)
+    padding = rng.choice([0, 1, (2, 0), "valid", "same"])
+    stride = 1 if padding == "same" else rng.choice([1, 2, (1, 3), 3])
+    h = rng.randint(dh * (kh - 1) + 1, 8 if small else 17) + 1
+    w = rng.randint(dw * (kw - 1) + 1, 8 if small else 17) + 1
+    n = rng.randint(1, 2 if small else 3)
+    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return (n, c_in, h, w), (c_out, c_in // groups, kh, kw), kwargs
+
+
+def check_against_torch(impl, shape_x, shape_w, kwargs, bias=True):
+    torch.manual_seed(0)
+    x = torch.randn(shape_x, requires_grad=True)
+    w = torch.randn(shape_w, requires_grad=True)
+    b = torch.randn(shape_w[0], requires_grad=True) if bias else None
+    ours = impl(x, w, b, **kwargs)
+    ref = F.conv2d(x, w, b, **kwargs)
+    assert ours.shape == ref.shape
+    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-5)
+    grad_out = torch.randn_like(ref)
+    params = [x, w] + ([b] if bias else [])
+    ours_grads = torch.autograd.grad(ours, params, grad_out)
+    ref_grads = torch.autograd.grad(ref, params, grad_out)
+    for got, expected in zip(ours_grads, ref_grads):
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_conv2d_im2col_matches_torch(seed):
+    check_against_torch(conv2d, *random_case(seed, small=False), bias=seed % 3 != 0)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_conv2d_loops_matches_torch(seed):
+    check_against_torch(conv2d_loops, *random_case(seed, small=True), bias=seed % 3 != 0)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid", 0, 2])
+@pytest.mark.parametrize("kernel", [2, 3, 4])
+def test_even_and_odd_kernels_same_padding(padding, kernel):
+    check_against_torch(conv2d, (1, 2, 7, 6), (3, 2, kernel, kernel), dict(padding=padding, dilation=1))
+    if padding == "same":
+        x = torch.randn(1, 2, 7, 6)
+        assert conv2d(x, torch.randn(3, 2, kernel, kernel), padding="same").shape[2:] == (7, 6)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(stride=2, padding=1), dict(padding="same", dilation=2), dict(groups=2, padding=3)])
+def test_conv1d_matches_torch(kwargs):
+    torch.manual_seed(1)
+    x = torch.randn(2, 4, 19, requires_grad=True)
+    w = torch.randn(6, 4 // kwargs.get("groups", 1), 4, requires_grad=True)
+    b = torch.randn(6, requires_grad=True)
+    ours, ref = conv1d(x, w, b, **kwargs), F.conv1d(x, w, b, **kwargs)
+    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-5)
+    g = torch.randn_like(ref)
+    for got, expected in zip(torch.autograd.grad(ours, (x, w, b), g), torch.autograd.grad(ref, (x, w, b), g)):
+        torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_modules_are_state_dict_compatible_with_torch():
+    torch.manual_seed(2)
+    ref2 = torch.nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2)
+    ours2 = Conv2d(4, 6, 3, stride=2, padding=1, groups=2)
+    ours2.load_state_dict(ref2.state_dict(), strict=True)
+    x = torch.randn(2, 4, 11, 9)
+    torch.testing.assert_close(ours2(x), ref2(x), atol=1e-5, rtol=1e-5)
+    ref1, ours1 = torch.nn.Conv1d(3, 5, 4, padding="same"), Conv1d(3, 5, 4, padding="same")
+    ours1.load_state_dict(ref1.state_dict(), strict=True)
+    x1 = torch.randn(2, 3, 12)
+    torch.testing.assert_close(ours1(x1), ref1(x1), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("impl", [conv2d, conv2d_loops])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, kwargs, words",
+    [
+        ((1, 3, 8, 8), (4, 2, 3, 3), {}, ["weight", "(4, 2, 3, 3)", "expects 2 input channels", "has 3"]),
+        ((1, 3, 4, 4), (2, 3, 5, 5), {}, ["kernel (5, 5)", "padded input (4, 4)"]),
+        ((1, 3, 4, 4), (2, 3, 3, 3), dict(dilation=2), ["spans (5, 5)", "padded input (4, 4)"]),
+        ((1, 3, 8, 8), (2, 3, 3, 3), dict(stride=0), ["stride", "positive", "0"]),
+        ((1, 3, 8, 8), (2, 3, 3, 3), dict(stride=-1), ["stride", "positive", "-1"]),
+        ((1, 3, 8, 8), (2, 3, 3, 3), dict(dilation=(1, 0)), ["dilation", "positive", "(1, 0)"]),
+        ((1, 4, 8, 8), (6, 2, 3, 3), dict(groups=3), ["groups=3", "input channels (4)"]),
+        ((3, 8, 8), (2, 3, 3, 3), {}, ["input", "4-D", "(N, C_in, H, W)", "(3, 8, 8)"]),
+        ((1, 3, 8, 8), (2, 3, 3), {}, ["weight", "4-D", "(2, 3, 3)"]),
+        ((1, 3, 8, 8), (2, 3, 3, 3), dict(padding="same", stride=2), ["'same'", "stride 1"]),
+        ((1, 3, 8, 8), (2, 3, 3, 3), dict(padding="full"), ["padding", "'full'"]),
+        ((1, 3, 8, 8), (2, 3, 3, 3), dict(padding=-1), ["padding", "-1"]),
+    ],
+)
+def test_bad_input_names_argument_expected_and_received(impl, x_shape, w_shape, kwargs, words):
+    with pytest.raises((ValueError, TypeError)) as info:
+        impl(torch.zeros(x_shape), torch.zeros(w_shape), **kwargs)
+    message = str(info.value)
+    assert message.startswith(impl.__name__ + ":")
+    for word in words:
+        assert word in message, (word, message)
+
+
+def test_bad_bias_shape():
+    with pytest.raises(ValueError, match=r"bias must have shape \(2,\).*got \(3,\)"):
+        conv2d(torch.zeros(1, 3, 8, 8), torch.zeros(2, 3, 3, 3), torch.zeros(3))

@@ -1,0 +1,58 @@
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from cnncourse.train import evaluate, fit, load_checkpoint
+
+
+def blobs(n=256, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 2, (n,), generator=g)
+    x = torch.randn(n, 2, generator=g) + 3 * y[:, None].float()
+    return TensorDataset(x, y)
+
+
+def test_fit_learns_a_separable_problem_and_records_history(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    train = DataLoader(blobs(), batch_size=32, shuffle=True)
+    val = DataLoader(blobs(seed=1), batch_size=64)
+    history = fit(model, train, val, epochs=5, lr=0.05, device="cpu", progress=False, checkpoint=tmp_path / "ck.pt")
+    assert len(history) == 5 and history["epoch"] == [1, 2, 3, 4, 5]
+    assert history.last["val_acc"] > 0.95
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert all(row["seconds"] > 0 for row in history.rows)
+    loss, acc = evaluate(model, val)
+    assert acc == pytest.approx(history.last["val_acc"])
+    fig = history.plot("blobs")
+    assert len(fig.axes) == 2
+
+
+def test_checkpoint_round_trip_restores_model_optimizer_and_history(tmp_path):
+    torch.manual_seed(0)
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    history = fit(model, DataLoader(blobs(64), batch_size=16), optimizer=opt, epochs=2, device="cpu", progress=False, checkpoint=tmp_path / "m.pt")
+    fresh = nn.Linear(2, 2)
+    fresh_opt = torch.optim.SGD(fresh.parameters(), lr=0.1, momentum=0.9)
+    restored = load_checkpoint(tmp_path / "m.pt", fresh, fresh_opt)
+    assert restored.rows == history.rows
+    for a, b in zip(model.state_dict().values(), fresh.state_dict().values()):
+        assert torch.equal(a, b)
+    assert fresh_opt.state_dict()["state"][0]["momentum_buffer"].abs().sum() > 0
+
+
+def test_scheduler_steps_each_epoch():
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    history = fit(model, DataLoader(blobs(32), batch_size=16), optimizer=opt, scheduler=sched, epochs=3, device="cpu", progress=False)
+    assert history["lr"] == [1.0, 0.5, 0.25]
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="epochs must be a positive int; got 0"):
+        fit(nn.Linear(2, 2), [], epochs=0)
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
+        load_checkpoint(tmp_path / "missing.pt", nn.Linear(2, 2))
