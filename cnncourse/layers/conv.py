@@ -5,8 +5,8 @@ Both versions share ``torch.nn.functional.conv2d``'s signature and semantics
 
 * :func:`conv2d_loops` slides the filters over the input one output position at
   a time: slow, but it is the definition (LeCun et al., 1998).
-* :func:`conv2d` is the im2col formulation (Chellapilla et al., 2006): unfold
-  every receptive field into a column, then one matrix multiplication.
+* :func:`conv2d` is the im2col formulation (Chellapilla et al., 2006): lay
+  every receptive field out as a column, then one matrix multiplication.
 
 Like every deep-learning library, "convolution" here is cross-correlation: the
 kernel is not flipped (see the chapter for the difference).
@@ -19,6 +19,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnncourse.layers._args import check_tensor, conv_padding, pair
+from cnncourse.layers.im2col import im2col
+
+BAND_BYTES = 4 * 2**20  # size of the column matrix built at once (see conv2d)
 
 
 def _prepare(fn, input, weight, bias, stride, padding, dilation, groups):
@@ -86,7 +89,7 @@ def conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1, grou
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2D convolution as im2col (``F.unfold``) followed by one batched matmul.
+    """2D convolution as im2col: receptive fields as columns, then a matrix product.
 
     Shapes: ``input`` (N, C_in, H, W), ``weight`` (C_out, C_in/groups, kH, kW),
     ``bias`` (C_out,) -> (N, C_out, H_out, W_out), where
@@ -97,11 +100,19 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     )
     n = x.shape[0]
     c_out, c_per_group, kh, kw = weight.shape
-    # Every receptive field becomes one column: (N, C_in * kH * kW, H_out * W_out).
-    cols = F.unfold(x, (kh, kw), dilation=dilation, stride=stride)
-    cols = cols.view(n, groups, c_per_group * kh * kw, h_out * w_out)
     filters = weight.reshape(groups, c_out // groups, c_per_group * kh * kw)
-    out = filters @ cols  # (N, groups, C_out / groups, H_out * W_out)
+    # One column per receptive field. For a 3x3 kernel the columns hold nine
+    # copies of every pixel, so we build them for a band of output rows at a
+    # time: each band's matrix stays small enough to live in the CPU's cache.
+    rows = max(1, BAND_BYTES // (n * x.shape[1] * kh * kw * w_out * x.element_size()))
+    bands = []
+    for top in range(0, h_out, rows):
+        bottom = min(top + rows, h_out)
+        band = x[:, :, top * stride[0] : (bottom - 1) * stride[0] + dilation[0] * (kh - 1) + 1]
+        cols = im2col(band, (kh, kw), stride, dilation)  # (N, C_in * kH * kW, rows * W_out)
+        cols = cols.view(n, groups, c_per_group * kh * kw, -1)
+        bands.append(filters @ cols)  # (N, groups, C_out / groups, rows * W_out)
+    out = torch.cat(bands, dim=-1)
     out = out.reshape(n, c_out, h_out, w_out)
     return out if bias is None else out + bias.view(1, -1, 1, 1)
 
