@@ -1,29 +1,38 @@
 """Serve MathJax from the built book itself, so math renders offline.
 
-Sphinx loads MathJax from a CDN by default; the course must read (and be
-tested) without a network. jupyter-server-mathjax, a Jupyter project package,
-ships MathJax 2.7; we copy it into ``_static/mathjax`` and point Sphinx at it.
+Sphinx loads MathJax 3 from a CDN by default; the course must read (and be
+tested) without a network. The PyPI package django-static-mathjax ships the
+official MathJax 3 distribution (it needs no Django to be installed); we copy
+its browser build into ``_static/mathjax`` and point Sphinx at it.
 """
 
+import importlib.util
 import shutil
 from pathlib import Path
 
-import jupyter_server_mathjax
+BUNDLE = "tex-mml-chtml.js"
+# What that bundle loads at run time: fonts, TeX extensions, the menu and its accessibility tools.
+PARTS = ["output", "input", "ui", "a11y", "adaptors", "sre"]
 
-SOURCE = Path(jupyter_server_mathjax.__file__).parent / "static"
+
+def _es5() -> Path:
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("offline_mathjax: install django-static-mathjax (see requirements.txt)")
+    return Path(spec.submodule_search_locations[0]) / "static" / "mathjax" / "es5"
 
 
 def _copy(app, exception):
     if exception is None and app.builder.format == "html":
-        shutil.copytree(SOURCE, Path(app.outdir) / "_static" / "mathjax", dirs_exist_ok=True)
+        target = Path(app.outdir) / "_static" / "mathjax"
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(_es5() / BUNDLE, target / BUNDLE)
+        for part in PARTS:
+            shutil.copytree(_es5() / part, target / part, dirs_exist_ok=True)
 
 
 def setup(app):
-    app.config.mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
-    # The package ships only the STIX web fonts: use them and look for no other.
-    app.config.mathjax2_config = {
-        "HTML-CSS": {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web", "imageFont": None},
-        "messageStyle": "none",
-    }
+    _es5()  # fail at start-up, not after the whole build, when MathJax is missing
+    app.config.mathjax_path = f"mathjax/{BUNDLE}"
     app.connect("build-finished", _copy)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,61 @@
+# cnncourse: build the book, run the tests, grade the exercises.
+# Every target creates or refreshes .venv from requirements.txt when needed.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST := $(BIN)/python -m pytest
+IMPL ?= exercises
+# pip's noise about this machine's extra package indexes is not ours to fix
+PIP_QUIET := grep -v "^WARNING: Location 'file:" || true
+
+.PHONY: help install test unit nbval book browser grade exercises bench lab clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@echo "  (IMPL=path grades another folder: make grade IMPL=~/alice/exercises)"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip 2>&1 | { $(PIP_QUIET); }
+	$(BIN)/python -m pip install -q -r requirements.txt 2>&1 | { $(PIP_QUIET); }
+	touch $@
+
+install: $(STAMP) ## create or refresh .venv (also done by every other target)
+
+test: $(STAMP) ## the whole suite: unit tests, grading, nbval, book build, browser check
+	$(MAKE) --no-print-directory unit nbval book browser
+
+unit: $(STAMP) ## unit tests of cnncourse, grading of solutions/, maintainer checks
+	$(PYTEST) tests -n 2 -m "not browser"
+
+nbval: $(STAMP) ## run every notebook top to bottom (quick profile) under nbval
+	CNNCOURSE_PROFILE=quick TQDM_DISABLE=1 $(PYTEST) notebooks --nbval-lax --nbval-current-env -n 2 --dist loadscope -p no:cacheprovider
+
+book: $(STAMP) ## build the HTML book into _build/html (notebooks executed, warnings are errors)
+	TQDM_DISABLE=1 $(BIN)/jupyter-book build . -W --keep-going
+
+browser: $(STAMP) ## check the built book in headless Chromium (skipped without Chromium)
+	$(PYTEST) tests/book -m browser
+
+grade: $(STAMP) ## grade exercises/ (or IMPL=folder): score table and results.json
+	rc=0; $(PYTEST) tests/grading --impl=$(IMPL) -p no:cacheprovider -q -rN --tb=line || rc=$$?; test $$rc -le 1
+
+exercises: $(STAMP) ## regenerate exercises/ from solutions/ (maintainers)
+	$(BIN)/python tools/generate_exercises.py
+
+bench: $(STAMP) ## speed benchmarks (figures quoted in the issues and the book)
+	$(BIN)/python benchmarks/conv2d.py
+	$(BIN)/python benchmarks/shapes.py
+	$(BIN)/python benchmarks/notebooks.py
+
+lab: $(STAMP) ## open the notebooks in JupyterLab
+	$(BIN)/jupyter lab notebooks
+
+clean: ## remove the build (keeps .venv)
+	rm -rf _build results.json
