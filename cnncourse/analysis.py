@@ -86,6 +86,34 @@ def count_params(model: nn.Module, trainable_only: bool = False) -> int:
 
 
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_POOL = (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d)
+
+
+def _macs_per_module(model: nn.Module, input_size: Sequence[int], device=None) -> dict[nn.Module, int]:
+    """Multiply-accumulates of every conv and linear module in one forward pass of one example."""
+    counts: dict[nn.Module, int] = {}
+
+    def hook(module, inputs, output):
+        if isinstance(module, _CONV):
+            per_output = module.in_channels // module.groups * int(torch.tensor(module.kernel_size).prod())
+            macs = output.numel() * per_output
+        else:
+            macs = output.numel() * module.in_features
+        counts[module] = counts.get(module, 0) + macs
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (*_CONV, nn.Linear))]
+    was_training = model.training
+    try:
+        if device is None:
+            device = next(model.parameters(), torch.empty(0)).device
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros(1, *input_size, device=device))
+    finally:
+        model.train(was_training)
+        for h in handles:
+            h.remove()
+    return counts
 
 
 def count_macs(model: nn.Module, input_size: Sequence[int], device=None) -> int:
@@ -96,26 +124,82 @@ def count_macs(model: nn.Module, input_size: Sequence[int], device=None) -> int:
     and linear layers ``out_features * in_features`` per input row; bias
     additions, activations and pooling are not counted (papers' convention).
     """
-    total = 0
+    return sum(_macs_per_module(model, input_size, device).values())
 
-    def hook(module, inputs, output):
-        nonlocal total
-        if isinstance(module, _CONV):
-            per_output = module.in_channels // module.groups * int(torch.tensor(module.kernel_size).prod())
-            total += output.numel() * per_output
-        else:
-            total += output.numel() * module.in_features
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (*_CONV, nn.Linear))]
-    try:
-        if device is None:
-            device = next(model.parameters(), torch.empty(0)).device
-        was_training = model.training
-        model.eval()
-        with torch.no_grad():
-            model(torch.zeros(1, *input_size, device=device))
-        model.train(was_training)
-    finally:
-        for h in handles:
-            h.remove()
-    return total
+def _as_pair(value):
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
+class Summary:
+    """A per-layer table: output shape, parameters, MACs and receptive field (size, jump).
+
+    Prints as text and renders as an HTML table in a notebook. ``rows`` holds
+    one dict per layer (containers included, indented by ``depth``).
+    """
+
+    COLUMNS = ("layer", "output", "params", "MACs", "RF", "jump")
+
+    def __init__(self, rows, total_params, total_macs, input_size):
+        self.rows, self.total_params, self.total_macs, self.input_size = rows, total_params, total_macs, tuple(input_size)
+
+    def _cells(self, row):
+        rf = "" if row["rf"] is None else ("global" if row["rf"] == "global" else f"{row['rf'][0]}x{row['rf'][1]}")
+        jump = "" if row["jump"] is None or row["rf"] == "global" else f"{row['jump'][0]}x{row['jump'][1]}"
+        return ("  " * row["depth"] + row["name"], str(row["output"]), f"{row['params']:,}",
+                "" if row["macs"] is None else f"{row['macs']:,}", rf, jump)
+
+    def __str__(self):
+        table = [self.COLUMNS] + [self._cells(r) for r in self.rows]
+        widths = [max(len(r[i]) for r in table) for i in range(len(self.COLUMNS))]
+        lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in table]
+        rule = "-" * len(lines[0])
+        return "\n".join([lines[0], rule, *lines[1:], rule,
+                          f"input {self.input_size}: {self.total_params:,} parameters, {self.total_macs:,} MACs"])
+
+    def _repr_html_(self):
+        from html import escape
+
+        head = "".join(f"<th>{c}</th>" for c in self.COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td style='text-align:{'left' if i == 0 else 'right'}'>{escape(c).replace('  ', '&nbsp;&nbsp;')}</td>"
+                                        for i, c in enumerate(self._cells(r))) + "</tr>" for r in self.rows)
+        foot = f"input {self.input_size}: {self.total_params:,} parameters, {self.total_macs:,} MACs"
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table><p>{foot}</p>"
+
+
+def summary(model: nn.Module, input_size: Sequence[int], device=None) -> Summary:
+    """Per-layer output shapes and parameters (from torchinfo) with MACs and receptive fields added.
+
+    ``input_size`` is one example's shape, e.g. (3, 224, 224). The receptive
+    field (in input pixels, height x width) and jump are tracked through the
+    layers in the order they run, which is exact for a chain of layers (VGG,
+    AlexNet); after a global pooling or a linear layer a unit sees the whole
+    input ("global").
+    """
+    import torchinfo
+
+    if device is None:
+        device = next(model.parameters(), torch.empty(0)).device
+    stats = torchinfo.summary(model, input_size=(1, *input_size), verbose=0, device=device, mode="eval")
+    macs = _macs_per_module(model, input_size, device)
+    rf, jump, rows = (1, 1), (1, 1), []
+    for info in stats.summary_list:
+        module = info.module
+        if info.is_leaf_layer:
+            if isinstance(module, (*_CONV, *_POOL)) and rf != "global":
+                k, st = _as_pair(module.kernel_size), _as_pair(module.stride or module.kernel_size)
+                d = _as_pair(getattr(module, "dilation", 1))
+                rf = tuple(r + dd * (kk - 1) * j for r, kk, dd, j in zip(rf, k, d, jump))
+                jump = tuple(j * s for j, s in zip(jump, st))
+            elif isinstance(module, (nn.Linear, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
+                rf = "global"
+        rows.append({
+            "name": info.class_name if info.depth == 0 else f"{info.var_name}: {info.class_name}",
+            "depth": info.depth,
+            "output": tuple(info.output_size[1:]) if info.output_size else (),
+            "params": info.num_params if info.is_leaf_layer or info.depth == 0 else sum(p.numel() for p in module.parameters()),
+            "macs": macs.get(module) if info.is_leaf_layer else None,
+            "rf": rf if info.is_leaf_layer else None,
+            "jump": jump if info.is_leaf_layer else None,
+        })
+    return Summary(rows, count_params(model), sum(macs.values()), input_size)

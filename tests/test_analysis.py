@@ -43,3 +43,51 @@ def test_count_params_and_macs_of_a_small_network():
     assert count_macs(model, (3, 16, 16)) == 16 * 16 * 8 * 27 + 7 * 7 * 16 * 36 + 784 * 10
     model[0].weight.requires_grad_(False)
     assert count_params(model, trainable_only=True) == count_params(model) - 3 * 9 * 8
+
+
+# --- The lecture's tables and arguments, asserted exactly ---------------------------------------
+
+from cnncourse.analysis import summary  # noqa: E402
+from cnncourse.layers import Conv2d  # noqa: E402
+
+
+def test_exercise_network_units_and_weights_per_layer():
+    """The lecture's exercise: 256x256x3 input, conv 16@4x4 (zero padding), pool 4/4, conv 32@4x4, pool 4/4, FC 10."""
+    net = nn.Sequential(
+        Conv2d(3, 16, 4, padding="same", bias=False), nn.MaxPool2d(4, 4),
+        Conv2d(16, 32, 4, padding="same", bias=False), nn.MaxPool2d(4, 4),
+        nn.Flatten(), nn.Linear(8192, 10, bias=False),
+    )
+    rows = [r for r in summary(net, (3, 256, 256)).rows if r["depth"] == 1]
+    units = [int(torch.tensor(r["output"]).prod()) for r in rows]
+    weights = [r["params"] for r in rows]
+    assert units == [256 * 256 * 16, 64 * 64 * 16, 64 * 64 * 32, 16 * 16 * 32, 8192, 10]
+    assert weights == [4 * 4 * 3 * 16, 0, 4 * 4 * 16 * 32, 0, 0, 8192 * 10]
+
+
+def test_bottleneck_saves_multiplies_590k_vs_70k_per_position():
+    h = w = 14
+    plain = nn.Conv2d(256, 256, 3, padding=1, bias=False)
+    bottleneck = nn.Sequential(nn.Conv2d(256, 64, 1, bias=False), nn.Conv2d(64, 64, 3, padding=1, bias=False), nn.Conv2d(64, 256, 1, bias=False))
+    per_position = count_macs(plain, (256, h, w)) // (h * w)
+    reduced = count_macs(bottleneck, (256, h, w)) // (h * w)
+    assert per_position == 3 * 3 * 256 * 256 == 589_824 and round(per_position / 1000) == 590
+    assert reduced == 256 * 64 + 3 * 3 * 64 * 64 + 64 * 256 == 69_632 and round(reduced / 1000) == 70
+
+
+def test_three_stacked_3x3_see_7x7_with_27_instead_of_49_c_squared_weights():
+    c = 16
+    stacked = nn.Sequential(*[nn.Conv2d(c, c, 3, padding=1, bias=False) for _ in range(3)])
+    single = nn.Conv2d(c, c, 7, padding=3, bias=False)
+    assert summary(stacked, (c, 20, 20)).rows[-1]["rf"] == (7, 7)
+    assert summary(single, (c, 20, 20)).rows[-1]["rf"] == (7, 7)
+    assert count_params(stacked) == 27 * c * c and count_params(single) == 49 * c * c
+
+
+def test_summary_totals_agree_with_count_functions_and_render():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 4, 3, dilation=2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+    s = summary(model, (3, 41, 41))
+    assert s.total_params == count_params(model) and s.total_macs == count_macs(model, (3, 41, 41))
+    rfs = [r["rf"] for r in s.rows if r["depth"] == 1]
+    assert rfs[:4] == [(3, 3), (3, 3), (5, 5), (13, 13)] and rfs[4] == "global"
+    assert "parameters" in str(s) and s._repr_html_().startswith("<table>")
