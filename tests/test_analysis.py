@@ -89,5 +89,5 @@ def test_summary_totals_agree_with_count_functions_and_render():
     s = summary(model, (3, 41, 41))
     assert s.total_params == count_params(model) and s.total_macs == count_macs(model, (3, 41, 41))
     rfs = [r["rf"] for r in s.rows if r["depth"] == 1]
-    assert rfs[:4] == [(3, 3), (3, 3), (5, 5), (13, 13)] and rfs[4] == "global"
+    assert rfs[:4] == [(3, 3), (3, 3), (5, 5), (5 + 2 * 2 * 4, 5 + 2 * 2 * 4)] and rfs[4] == "global"
     assert "parameters" in str(s) and s._repr_html_().startswith("<table>")
