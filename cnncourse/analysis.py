@@ -157,6 +157,8 @@ class Summary:
         return "\n".join([lines[0], rule, *lines[1:], rule,
                           f"input {self.input_size}: {self.total_params:,} parameters, {self.total_macs:,} MACs"])
 
+    __repr__ = __str__
+
     def _repr_html_(self):
         from html import escape
 

@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
-from toc import toc_pages
+from .toc import toc_pages
 
 pytestmark = pytest.mark.browser
 

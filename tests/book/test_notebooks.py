@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from toc import toc_pages
+from .toc import toc_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
