@@ -8,6 +8,7 @@ Used by every chapter that trains a network, on CPU and CUDA alike::
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,14 @@ class History:
 
 
 def _batches(loader, desc, progress):
+    """The loader, wrapped in a progress bar unless ``progress`` is off.
+
+    ``progress=None`` means on, unless ``TQDM_DISABLE`` is set (the book build
+    sets it: a static page cannot show live widgets). tqdm's notebook bars do
+    not read that variable themselves, so we do.
+    """
+    if progress is None:
+        progress = os.environ.get("TQDM_DISABLE", "").lower() in ("", "0", "false")
     return tqdm(loader, desc=desc, leave=False, disable=not progress)
 
 
@@ -91,7 +100,7 @@ def fit(
     scheduler=None,
     loss_fn=F.cross_entropy,
     device=None,
-    progress: bool = True,
+    progress: bool | None = None,
     checkpoint: str | Path | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` epochs; return the per-epoch :class:`History`.

@@ -56,3 +56,13 @@ def test_bad_arguments(tmp_path):
         fit(nn.Linear(2, 2), [], epochs=0)
     with pytest.raises(FileNotFoundError, match="no checkpoint at"):
         load_checkpoint(tmp_path / "missing.pt", nn.Linear(2, 2))
+
+
+def test_progress_bars_follow_tqdm_disable(monkeypatch):
+    from cnncourse.train import _batches
+
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    assert _batches([1, 2], "x", None).disable
+    monkeypatch.delenv("TQDM_DISABLE")
+    assert not _batches([1, 2], "x", None).disable
+    assert _batches([1, 2], "x", False).disable
