@@ -59,16 +59,20 @@ class _MaxPool2d(torch.autograd.Function):
     def forward(ctx, x, kernel, stride, padding, dilation, extra):
         n, c, h, w = x.shape
         (ph, pw), (eh, ew) = padding, extra
-        padded = F.pad(x, (pw, pw + ew, ph, ph + eh), value=float("-inf"))
-        win = windows(padded, kernel, stride, dilation)  # (N, C, H_out, W_out, kH, kW)
+        if ph or pw or eh or ew:
+            x = F.pad(x, (pw, pw + ew, ph, ph + eh), value=float("-inf"))
+        win = windows(x, kernel, stride, dilation)  # (N, C, H_out, W_out, kH, kW), a view
         values, local = win.reshape(*win.shape[:4], -1).max(dim=-1)
-        # Local argmax (a, b) in the window -> flat index into the unpadded H x W input.
-        rows = torch.arange(win.shape[2], device=x.device).view(-1, 1) * stride[0] - ph
-        cols = torch.arange(win.shape[3], device=x.device).view(1, -1) * stride[1] - pw
-        a, b = local // kernel[1], local % kernel[1]
-        indices = (rows + a * dilation[0]) * w + (cols + b * dilation[1])
+        # Local argmax -> flat index into the unpadded H x W input: the window's
+        # top-left corner plus the offset of the winning tap inside the window.
+        a = torch.arange(kernel[0], device=x.device).view(-1, 1) * dilation[0]
+        b = torch.arange(kernel[1], device=x.device).view(1, -1) * dilation[1]
+        offsets = (a * w + b).flatten()  # (kH * kW,)
+        top = torch.arange(win.shape[2], device=x.device).view(-1, 1) * stride[0] - ph
+        left = torch.arange(win.shape[3], device=x.device).view(1, -1) * stride[1] - pw
+        indices = offsets[local] + (top * w + left)
         ctx.save_for_backward(indices)
-        ctx.input_shape = x.shape
+        ctx.input_shape = (n, c, h, w)
         ctx.mark_non_differentiable(indices)
         return values, indices
 
