@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/pooling.py        # (8, 64, 112, 112), 2x2/2 and 3x3/2, CPU
 
-Forward and forward+backward (the hand-written backward) are timed with
-cnncourse.timing.time_ms; the results are checked against PyTorch first.
+Timed with cnncourse.timing.time_ms, after checking the results against PyTorch:
+inference (no gradient: the window view is reduced directly), forward with
+the argmax indices (what training and unpooling need), and forward+backward
+through the hand-written backward.
 """
 
 import argparse
@@ -33,6 +35,8 @@ def main():
         t = {
             "cnncourse forward": time_ms(max_pool2d, x, kernel, stride, padding, min_time=2.0),
             "F.max_pool2d forward": time_ms(F.max_pool2d, x, kernel, stride, padding, min_time=2.0),
+            "cnncourse +indices": time_ms(max_pool2d, x, kernel, stride, padding, return_indices=True, min_time=2.0),
+            "F.max_pool2d +indices": time_ms(F.max_pool2d, x, kernel, stride, padding, return_indices=True, min_time=2.0),
             "cnncourse fwd+bwd": time_ms(train_step, max_pool2d, min_time=2.0),
             "F.max_pool2d fwd+bwd": time_ms(train_step, F.max_pool2d, min_time=2.0),
         }
@@ -40,6 +44,7 @@ def main():
         for name, ms in t.items():
             print(f"  {name:<22} {ms:8.2f} ms")
         print(f"  ratio forward {t['cnncourse forward'] / t['F.max_pool2d forward']:.2f}x, "
+              f"with indices {t['cnncourse +indices'] / t['F.max_pool2d +indices']:.2f}x, "
               f"forward+backward {t['cnncourse fwd+bwd'] / t['F.max_pool2d fwd+bwd']:.2f}x")
 
 

@@ -114,9 +114,15 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     kernel, stride, padding, dilation, _, extra = _pool_geometry(
         "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode
     )
-    values, indices = _MaxPool2d.apply(x, kernel, stride, padding, dilation, extra)
+    if return_indices or (torch.is_grad_enabled() and x.requires_grad):
+        values, indices = _MaxPool2d.apply(x, kernel, stride, padding, dilation, extra)
+    else:  # inference: no argmax to remember, reduce the window view directly
+        (ph, pw), (eh, ew) = padding, extra
+        if ph or pw or eh or ew:
+            x = F.pad(x, (pw, pw + ew, ph, ph + eh), value=float("-inf"))
+        values, indices = windows(x, kernel, stride, dilation).amax(-1).amax(-1), None
     if unbatched:
-        values, indices = values[0], indices[0]
+        values, indices = values[0], None if indices is None else indices[0]
     return (values, indices) if return_indices else values
 
 

@@ -128,3 +128,10 @@ def test_indices_from_a_different_pooling_call_are_rejected():
         max_pool2d_backward(torch.ones(1, 2, 3, 3), idx, (1, 2, 8, 8))
     with pytest.raises(ValueError, match="different pooling call"):
         max_pool2d_backward(torch.ones_like(out), idx, (1, 2, 4, 4))
+
+
+@pytest.mark.parametrize("kwargs", MAX_CASES)
+def test_inference_path_without_indices_matches_torch(kwargs):
+    x = torch.randn(2, 3, 9, 10)
+    with torch.no_grad():
+        torch.testing.assert_close(max_pool2d(x, **kwargs), F.max_pool2d(x, **kwargs))
