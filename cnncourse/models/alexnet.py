@@ -1,0 +1,54 @@
+"""AlexNet (Krizhevsky et al., 2012), as published and as in torchvision.
+
+The paper's network has 96-256-384-384-256 filters, split over two GPUs
+(grouped convolutions in layers 2, 4 and 5, which saw only their own GPU's
+half), local response normalisation after layers 1 and 2, and a 224x224 input
+(227 in practice, for the arithmetic to work). torchvision's ``alexnet``
+follows the single-tower "one weird trick" variant (Krizhevsky, 2014):
+64-192-384-256-256 filters, no LRN, no groups.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from cnncourse.layers import Conv2d, LocalResponseNorm, MaxPool2d
+from cnncourse.models.registry import register
+
+# (filters, kernel, stride, padding, groups, LRN after, max pool after) per convolution layer
+PAPER = [(96, 11, 4, 0, 1, True, True), (256, 5, 1, 2, 2, True, True), (384, 3, 1, 1, 1, False, False),
+         (384, 3, 1, 1, 2, False, False), (256, 3, 1, 1, 2, False, True)]
+TORCHVISION = [(64, 11, 4, 2, 1, False, True), (192, 5, 1, 2, 1, False, True), (384, 3, 1, 1, 1, False, False),
+               (256, 3, 1, 1, 1, False, False), (256, 3, 1, 1, 1, False, True)]
+
+
+class AlexNet(nn.Module):
+    """Five convolutions, three overlapping 3x3/2 max pools, three fully connected layers with dropout."""
+
+    def __init__(self, num_classes=1000, in_channels=3, variant="torchvision", dropout=0.5):
+        super().__init__()
+        table = {"torchvision": TORCHVISION, "paper": PAPER}.get(variant)
+        if table is None:
+            raise ValueError(f"AlexNet: variant must be 'torchvision' or 'paper'; got {variant!r}")
+        layers, channels = [], in_channels
+        for filters, k, s, p, g, lrn, pool in table:
+            layers += [Conv2d(channels, filters, k, s, p, groups=g), nn.ReLU(inplace=True)]
+            layers += [LocalResponseNorm(5, alpha=5e-4 * 5, beta=0.75, k=2.0)] if lrn else []
+            layers += [MaxPool2d(3, 2)] if pool else []
+            channels = filters
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
+        self.classifier = nn.Sequential(
+            nn.Dropout(dropout), nn.Linear(channels * 6 * 6, 4096), nn.ReLU(inplace=True),
+            nn.Dropout(dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
+            nn.Linear(4096, num_classes),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.avgpool(self.features(x)).flatten(1))
+
+
+register("alexnet", lambda **kw: AlexNet(variant="torchvision", **kw), torchvision="alexnet",
+         doc="AlexNet, torchvision's single-tower variant")
+register("alexnet_paper", lambda **kw: AlexNet(variant="paper", **kw),
+         doc="AlexNet as in the 2012 paper: two towers (groups), LRN, 96-256-384-384-256 filters")

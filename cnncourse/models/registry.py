@@ -1,0 +1,107 @@
+"""Every architecture of the course by name: ``list_models()``, ``get(name, **kwargs)``.
+
+Each factory accepts ``num_classes`` and ``in_channels``. Names shared with
+torchvision (``resnet50``, ``vgg16_bn``, ...) build modules whose state_dict
+has torchvision's keys and shapes; :func:`load_pretrained` loads its weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class Entry:
+    factory: Callable[..., nn.Module]
+    torchvision: str | None
+    doc: str
+
+
+_REGISTRY: dict[str, Entry] = {}
+
+
+def register(name: str, factory: Callable[..., nn.Module], torchvision: str | None = None, doc: str = "") -> None:
+    if name in _REGISTRY:
+        raise ValueError(f"register: a model named {name!r} exists already")
+    _REGISTRY[name] = Entry(factory, torchvision, doc)
+
+
+def list_models(torchvision_only: bool = False) -> list[str]:
+    """The names ``get`` accepts (those with a torchvision twin only, if asked)."""
+    return sorted(n for n, e in _REGISTRY.items() if e.torchvision or not torchvision_only)
+
+
+def get(name: str, **kwargs) -> nn.Module:
+    """Build the model called ``name``; ``kwargs`` go to its factory (num_classes, in_channels, ...)."""
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown model {name!r}; available: {', '.join(list_models())}")
+    return _REGISTRY[name].factory(**kwargs)
+
+
+def describe(name: str) -> str:
+    return get_entry(name).doc
+
+
+def get_entry(name: str) -> Entry:
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown model {name!r}; available: {', '.join(list_models())}")
+    return _REGISTRY[name]
+
+
+def check_state_dict(model: nn.Module, state_dict: dict) -> None:
+    """Raise an error naming every missing, unexpected and mis-shaped key."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    shapes = [f"{k}: model {tuple(own[k].shape)}, file {tuple(state_dict[k].shape)}"
+              for k in own.keys() & state_dict.keys() if own[k].shape != state_dict[k].shape]
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing keys: {', '.join(missing[:10])}{' ...' if len(missing) > 10 else ''}")
+        if unexpected:
+            parts.append(f"unexpected keys: {', '.join(unexpected[:10])}{' ...' if len(unexpected) > 10 else ''}")
+        if shapes:
+            parts.append(f"mis-shaped: {'; '.join(shapes[:10])}")
+        raise ValueError(f"state_dict does not fit {type(model).__name__}: " + " | ".join(parts))
+
+
+def load_pretrained(model: nn.Module, name: str, path: str | Path | None = None) -> nn.Module:
+    """Load torchvision's published ImageNet weights for ``name`` into ``model``.
+
+    From ``path`` if given (a file saved by torchvision or ``torch.save(state_dict)``),
+    else from torch's hub cache, downloading there when a network is available.
+    Offline with no file, the error says where to put one.
+    """
+    entry = get_entry(name)
+    if entry.torchvision is None:
+        raise ValueError(f"load_pretrained: {name!r} has no torchvision twin, so no published weights")
+    import torchvision
+
+    weights = torchvision.models.get_model_weights(entry.torchvision).DEFAULT
+    if path is None:
+        cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+        if cache.is_file():
+            path = cache
+        else:
+            try:
+                state_dict = weights.get_state_dict(progress=False)
+            except Exception as error:  # no network, a proxy, a refused download
+                raise FileNotFoundError(
+                    f"load_pretrained: no weights for {name!r} and the download from torchvision failed "
+                    f"({type(error).__name__}: {error}). Download {weights.url} on a machine with internet "
+                    f"access and put it at {cache}, or pass path=..."
+                ) from error
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"load_pretrained: no file at {path} (expected torchvision's {Path(weights.url).name})")
+        state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    check_state_dict(model, state_dict)
+    model.load_state_dict(state_dict, strict=True)
+    return model

@@ -1,0 +1,52 @@
+import pytest
+import torch
+import torchvision
+
+from cnncourse import models
+
+
+def test_unknown_model_lists_the_available_ones():
+    with pytest.raises(KeyError, match="unknown model 'resnet51'; available: .*resnet50.*vgg16"):
+        models.get("resnet51")
+
+
+@pytest.mark.parametrize("name", models.list_models())
+def test_every_model_takes_num_classes_and_in_channels(name):
+    size = 32 if name.startswith("lenet") else 96 if name.startswith("alexnet") else 64
+    model = models.get(name, num_classes=7, in_channels=1).eval()
+    with torch.no_grad():
+        assert model(torch.randn(1, 1, size, size)).shape == (1, 7)
+
+
+def test_bad_state_dict_names_missing_unexpected_and_misshaped_keys():
+    model = models.get("resnet18")
+    state = torchvision.models.resnet18(num_classes=10).state_dict()
+    state.pop("layer1.0.conv1.weight")
+    state["extra.weight"] = torch.zeros(1)
+    with pytest.raises(ValueError) as info:
+        models.check_state_dict(model, state)
+    message = str(info.value)
+    assert "missing keys: layer1.0.conv1.weight" in message and "unexpected keys: extra.weight" in message
+    assert "fc.weight: model (1000, 512), file (10, 512)" in message
+
+
+def test_load_pretrained_from_a_local_file(tmp_path):
+    reference = torchvision.models.resnet18()
+    torch.save(reference.state_dict(), tmp_path / "resnet18.pth")
+    model = models.load_pretrained(models.get("resnet18"), "resnet18", tmp_path / "resnet18.pth")
+    assert torch.equal(model.fc.weight, reference.fc.weight)
+
+
+def test_load_pretrained_offline_says_where_to_put_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+
+    def offline(self, *args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(torchvision.models._api.WeightsEnum, "get_state_dict", offline)
+    with pytest.raises(FileNotFoundError, match=r"download from torchvision failed .*put it at .*resnet18-.*\.pth"):
+        models.load_pretrained(models.get("resnet18"), "resnet18")
+    with pytest.raises(FileNotFoundError, match="no file at"):
+        models.load_pretrained(models.get("resnet18"), "resnet18", tmp_path / "missing.pth")
+    with pytest.raises(ValueError, match="no torchvision twin"):
+        models.load_pretrained(models.get("bagnet9"), "bagnet9")

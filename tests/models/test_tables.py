@@ -1,0 +1,60 @@
+"""Parameter counts and costs from the papers and lecture notes, reproduced from the architectures."""
+
+import pytest
+
+from cnncourse import models
+from cnncourse.analysis import count_macs, count_params
+
+
+def millions(n):
+    return round(n / 1e6)
+
+
+def test_vgg_parameter_counts_match_table_2():
+    """Simonyan & Zisserman (2015), Table 2: A, A-LRN 133; B 133; C 134; D 138; E 144 million."""
+    names = ["vgg11", "vgg11_lrn", "vgg13", "vgg16_c", "vgg16", "vgg19"]
+    assert [millions(count_params(models.get(n))) for n in names] == [133, 133, 133, 134, 138, 144]
+
+
+def test_alexnet_has_60_million_parameters_in_both_variants():
+    assert millions(count_params(models.get("alexnet_paper"))) == 61  # "60 million parameters"
+    assert count_params(models.get("alexnet_paper")) == 60_965_224
+    assert count_params(models.get("alexnet")) == 61_100_840
+
+
+def test_mobilenet_v1_matches_table_of_the_paper():
+    """Howard et al. (2017): 1.0 MobileNet-224 has 4.2 million parameters and 569 million mult-adds."""
+    model = models.get("mobilenet_v1")
+    assert round(count_params(model) / 1e5) == 42
+    assert round(count_macs(model, (3, 224, 224)) / 1e6) == 569
+
+
+def test_mobilenet_v1_against_the_same_network_with_full_convolutions():
+    """Table 4 of the paper: full convolutions 29.3M parameters and 4866M mult-adds, against 4.2M and 569M."""
+    from torch import nn
+
+    layers, channels = [nn.Conv2d(3, 32, 3, 2, 1, bias=False)], 32
+    for out, stride in models.mobilenet.V1:  # each depthwise separable pair becomes one full 3x3 convolution
+        layers.append(nn.Conv2d(channels, out, 3, stride, 1, bias=False))
+        channels = out
+    full = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1024, 1000))
+    assert round(count_params(full) / 1e5) == 293
+    assert abs(count_macs(full, (3, 224, 224)) / 1e6 - 4866) < 2  # the paper's rounding: 4867.3 with the classifier
+    assert count_macs(models.get("mobilenet_v1"), (3, 224, 224)) * 8 < count_macs(full, (3, 224, 224))
+
+
+def test_resnet50_and_resnext50_have_similar_complexity():
+    """Xie et al. (2017), Table 1: ResNet-50 25.5M params, 4.1 GFLOPs; ResNeXt-50 32x4d 25.0M, 4.2 GFLOPs (FLOPs = mult-adds)."""
+    r, x = models.get("resnet50"), models.get("resnext50_32x4d")
+    assert round(count_params(r) / 1e5) == 256 and round(count_params(x) / 1e5) == 250
+    assert round(count_macs(r, (3, 224, 224)) / 1e9, 1) == 4.1 and round(count_macs(x, (3, 224, 224)) / 1e9, 1) == 4.2
+
+
+def test_densenet121_parameter_count():
+    """Huang et al. (2017): DenseNet-121 (k = 32) has 8.0 million parameters."""
+    assert round(count_params(models.get("densenet121")) / 1e5) == 80
+
+
+@pytest.mark.parametrize("depth, millions_expected", [(18, 11.7), (34, 21.8), (50, 25.6), (101, 44.5), (152, 60.2)])
+def test_resnet_parameter_counts(depth, millions_expected):
+    assert round(count_params(models.get(f"resnet{depth}")) / 1e6, 1) == millions_expected
