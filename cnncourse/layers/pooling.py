@@ -146,9 +146,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def _as_1d(fn, pool, input, kernel_size, stride, padding, **kwargs):
     """Run a 2D pooling on (N, C, L) viewed as (N, C, 1, L)."""
     check_tensor(fn, "input", input, 3, "(N, C, L)")
-    one = lambda v: (1, pair(fn, "argument", v, minimum=0, n=1)[0])  # noqa: E731
-    stride = None if stride is None else one(stride)
-    out = pool(input.unsqueeze(2), one(kernel_size), stride, (0, one(padding)[1]), **kwargs)
+    kernel = (1, pair(fn, "kernel_size", kernel_size, n=1)[0])
+    stride = None if stride is None else (1, pair(fn, "stride", stride, n=1)[0])
+    padding = (0, pair(fn, "padding", padding, minimum=0, n=1)[0])
+    out = pool(input.unsqueeze(2), kernel, stride, padding, **kwargs)
     return tuple(o.squeeze(2) for o in out) if isinstance(out, tuple) else out.squeeze(2)
 
 

@@ -43,11 +43,8 @@ def get(name: str, **kwargs) -> nn.Module:
     return _REGISTRY[name].factory(**kwargs)
 
 
-def describe(name: str) -> str:
-    return get_entry(name).doc
-
-
 def get_entry(name: str) -> Entry:
+    """The registry entry of ``name``: its factory, torchvision twin and one-line description."""
     if name not in _REGISTRY:
         raise KeyError(f"unknown model {name!r}; available: {', '.join(list_models())}")
     return _REGISTRY[name]
