@@ -71,3 +71,13 @@ def test_highway_blocks_start_close_to_the_identity():
     gate = torch.sigmoid(block.gate(x))
     assert gate.mean() < 0.2
     torch.testing.assert_close(block(x), block.transform(x) * gate + x * (1 - gate))
+
+
+def test_inception_v3_block_factorises_5x5_and_nxn():
+    from cnncourse.models.googlenet import InceptionV3Block
+
+    block = InceptionV3Block(32, width=16, n=7).eval()
+    assert block(torch.randn(1, 32, 17, 17)).shape == (1, 64, 17, 17)
+    # 1x7 then 7x1: 2 * 7 * 16 * 16 weights instead of 49 * 16 * 16 for a 7x7
+    assert block.branchn[1].conv.weight.numel() + block.branchn[2].conv.weight.numel() == 2 * 7 * 16 * 16
+    assert [m.conv.kernel_size for m in block.branch5] == [(1, 1), (3, 3), (3, 3)]
