@@ -7,6 +7,7 @@ has torchvision's keys and shapes; :func:`load_pretrained` loads its weights.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -37,10 +38,58 @@ def list_models(torchvision_only: bool = False) -> list[str]:
 
 
 def get(name: str, **kwargs) -> nn.Module:
-    """Build the model called ``name``; ``kwargs`` go to its factory (num_classes, in_channels, ...)."""
-    if name not in _REGISTRY:
-        raise KeyError(f"unknown model {name!r}; available: {', '.join(list_models())}")
-    return _REGISTRY[name].factory(**kwargs)
+    """Build the model called ``name``; ``kwargs`` go to its factory (num_classes, in_channels, ...).
+
+    An input too small for the network's pooling and strides is refused with
+    the smallest size that works (found only when a forward pass fails).
+    """
+    model = get_entry(name).factory(**kwargs)
+    model.forward = functools.partial(_forward_with_size_check, model.forward, name, kwargs)
+    return model
+
+
+def _forward_with_size_check(forward, name, kwargs, *args, **more):
+    try:
+        return forward(*args, **more)
+    except (ValueError, RuntimeError) as error:
+        x = args[0] if args else None
+        if isinstance(x, torch.Tensor) and x.dim() == 4:
+            try:
+                minimum = min_input_size(name, **kwargs)
+            except ValueError:
+                raise error from None
+            if min(x.shape[-2:]) < minimum:
+                raise ValueError(
+                    f"{name}: input of {x.shape[-2]}x{x.shape[-1]} is too small; "
+                    f"this network needs at least {minimum}x{minimum}"
+                ) from error
+        raise
+
+
+def min_input_size(name: str, max_side: int = 1024, **kwargs) -> int:
+    """The smallest side (pixels) of a square input that the model ``name`` accepts.
+
+    Found by bisection on the meta device: shapes are propagated, nothing is computed.
+    """
+    with torch.device("meta"):
+        model = get_entry(name).factory(**kwargs).eval()
+    channels = kwargs.get("in_channels", 3)
+
+    def accepts(side):
+        try:
+            with torch.no_grad():
+                model(torch.empty(1, channels, side, side, device="meta"))
+            return True
+        except (ValueError, RuntimeError):
+            return False
+
+    if not accepts(max_side):
+        raise ValueError(f"min_input_size: {name} accepts no square input up to {max_side}x{max_side}")
+    low, high = 0, max_side  # low fails (or is 0), high works
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if accepts(mid) else (mid, high)
+    return high
 
 
 def get_entry(name: str) -> Entry:

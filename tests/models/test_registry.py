@@ -50,3 +50,21 @@ def test_load_pretrained_offline_says_where_to_put_the_file(tmp_path, monkeypatc
         models.load_pretrained(models.get("resnet18"), "resnet18", tmp_path / "missing.pth")
     with pytest.raises(ValueError, match="no torchvision twin"):
         models.load_pretrained(models.get("bagnet9"), "bagnet9")
+
+
+@pytest.mark.parametrize("name, minimum", [("vgg16", 32), ("alexnet", 63), ("bagnet9", 9)])
+def test_too_small_input_states_the_minimum_size(name, minimum):
+    assert models.min_input_size(name) == minimum
+    model = models.get(name, num_classes=3).eval()
+    with pytest.raises(ValueError, match=f"{name}: input of {minimum - 1}x{minimum - 1} is too small; this network needs at least {minimum}x{minimum}"):
+        model(torch.zeros(1, 3, minimum - 1, minimum - 1))
+    with torch.no_grad():
+        assert model(torch.zeros(1, 3, minimum, minimum)).shape == (1, 3)
+
+
+def test_models_built_by_get_still_pickle(tmp_path):
+    model = models.get("resnet18", num_classes=2)
+    torch.save(model, tmp_path / "m.pt")
+    again = torch.load(tmp_path / "m.pt", weights_only=False)
+    x = torch.randn(1, 3, 32, 32)
+    torch.testing.assert_close(again.eval()(x), model.eval()(x))
