@@ -53,6 +53,7 @@ bench: $(STAMP) ## speed benchmarks (figures quoted in the issues and the book)
 	$(BIN)/python benchmarks/conv2d.py
 	$(BIN)/python benchmarks/pooling.py
 	$(BIN)/python benchmarks/shapes.py
+	$(BIN)/python benchmarks/models.py
 	$(BIN)/python benchmarks/notebooks.py
 
 lab: $(STAMP) ## open the notebooks in JupyterLab
