@@ -74,10 +74,14 @@ def receptive_field(layers: Iterable[Sequence[int]]) -> list[tuple[int, int]]:
         k, s, d = (tuple(layer) + (1,))[:3]
         if k < 1 or s < 1 or d < 1:
             raise ValueError(f"receptive_field: layer {i} needs positive (kernel, stride, dilation); got {layer!r}")
-        rf += d * (k - 1) * jump
-        jump *= s
+        rf, jump = _grow(rf, jump, k, s, d)
         result.append((rf, jump))
     return result
+
+
+def _grow(rf, jump, kernel, stride, dilation):
+    """One layer of the receptive-field recursion, along one axis."""
+    return rf + dilation * (kernel - 1) * jump, jump * stride
 
 
 def count_params(model: nn.Module, trainable_only: bool = False) -> int:
@@ -191,8 +195,7 @@ def summary(model: nn.Module, input_size: Sequence[int], device=None) -> Summary
             if isinstance(module, (*_CONV, *_POOL)) and rf != "global":
                 k, st = _as_pair(module.kernel_size), _as_pair(module.stride or module.kernel_size)
                 d = _as_pair(getattr(module, "dilation", 1))
-                rf = tuple(r + dd * (kk - 1) * j for r, kk, dd, j in zip(rf, k, d, jump))
-                jump = tuple(j * s for j, s in zip(jump, st))
+                rf, jump = zip(*(_grow(*axis) for axis in zip(rf, jump, k, st, d)))
             elif isinstance(module, (nn.Linear, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)):
                 rf = "global"
         rows.append({

@@ -20,5 +20,5 @@ from cnncourse.layers.pooling import (
 from cnncourse.layers.upsampling import (
     ConvTranspose2d, bed_of_nails, conv_matrix, conv_transpose2d, max_unpool2d, upsample_bilinear, upsample_nearest,
 )
-from cnncourse.layers.variants import AsymmetricConv2d, Bottleneck, DepthwiseSeparableConv2d, StackedConv2d, conv_bn_relu
+from cnncourse.layers.variants import AsymmetricConv2d, Bottleneck, ConvBNAct, DepthwiseSeparableConv2d, StackedConv2d
 

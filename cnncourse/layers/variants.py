@@ -13,15 +13,22 @@ from __future__ import annotations
 from torch import nn
 
 from cnncourse.layers.conv import Conv2d
+from cnncourse.layers.normalization import BatchNorm2d
 
 
-def conv_bn_relu(in_channels, out_channels, kernel_size, stride=1, padding=0, groups=1, dilation=1):
-    """Convolution (no bias), batch norm, ReLU: the unit every modern block is made of."""
-    return nn.Sequential(
-        Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias=False),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
-    )
+class ConvBNAct(nn.Sequential):
+    """Convolution (no bias), batch norm, activation: the unit modern blocks are made of.
+
+    Indexed 0, 1, 2 like torchvision's ``Conv2dNormActivation``, so models built
+    from it keep torchvision's state_dict keys. Padding keeps the size at stride 1.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, groups=1, activation=nn.ReLU):
+        super().__init__(
+            Conv2d(in_channels, out_channels, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False),
+            BatchNorm2d(out_channels),
+            activation(inplace=True),
+        )
 
 
 class Bottleneck(nn.Sequential):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnncourse.layers import BatchNorm2d, Conv2d
+from cnncourse.layers import BatchNorm2d, Conv2d, ConvBNAct
 from cnncourse.models.registry import register
 
 V1 = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
@@ -25,27 +25,16 @@ def make_divisible(value, divisor=8):
     return rounded + divisor if rounded < 0.9 * value else rounded
 
 
-class ConvBNAct(nn.Sequential):
-    """Convolution (no bias), batch norm, activation; indices 0, 1, 2 as torchvision's Conv2dNormActivation."""
-
-    def __init__(self, in_channels, out_channels, kernel_size=3, stride=1, groups=1, activation=nn.ReLU6):
-        super().__init__(
-            Conv2d(in_channels, out_channels, kernel_size, stride, (kernel_size - 1) // 2, groups=groups, bias=False),
-            BatchNorm2d(out_channels),
-            activation(inplace=True),
-        )
-
-
 class MobileNetV1(nn.Module):
     """3x3/2 convolution, 13 depthwise separable convolutions, global average pooling, fc."""
 
     def __init__(self, num_classes=1000, in_channels=3, width_mult=1.0):
         super().__init__()
         width = lambda c: max(8, int(c * width_mult))  # noqa: E731
-        layers, channels = [ConvBNAct(in_channels, width(32), 3, 2, activation=nn.ReLU)], width(32)
+        layers, channels = [ConvBNAct(in_channels, width(32), 3, 2)], width(32)
         for out, stride in V1:
-            layers += [ConvBNAct(channels, channels, 3, stride, groups=channels, activation=nn.ReLU),  # depthwise
-                       ConvBNAct(channels, width(out), 1, activation=nn.ReLU)]                         # pointwise
+            layers += [ConvBNAct(channels, channels, 3, stride, groups=channels),  # depthwise
+                       ConvBNAct(channels, width(out), 1)]                         # pointwise
             channels = width(out)
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Linear(channels, num_classes)
@@ -61,8 +50,8 @@ class InvertedResidual(nn.Module):
         super().__init__()
         hidden = int(round(in_channels * expand_ratio))
         self.use_res_connect = stride == 1 and in_channels == out_channels
-        layers = [ConvBNAct(in_channels, hidden, 1)] if expand_ratio != 1 else []
-        layers += [ConvBNAct(hidden, hidden, 3, stride, groups=hidden),
+        layers = [ConvBNAct(in_channels, hidden, 1, activation=nn.ReLU6)] if expand_ratio != 1 else []
+        layers += [ConvBNAct(hidden, hidden, 3, stride, groups=hidden, activation=nn.ReLU6),
                    Conv2d(hidden, out_channels, 1, bias=False), BatchNorm2d(out_channels)]
         self.conv = nn.Sequential(*layers)
 
@@ -76,13 +65,13 @@ class MobileNetV2(nn.Module):
     def __init__(self, num_classes=1000, in_channels=3, width_mult=1.0, dropout=0.2):
         super().__init__()
         channels, last = make_divisible(32 * width_mult), make_divisible(1280 * max(1.0, width_mult))
-        layers = [ConvBNAct(in_channels, channels, 3, 2)]
+        layers = [ConvBNAct(in_channels, channels, 3, 2, activation=nn.ReLU6)]
         for t, c, n, s in V2:
             out = make_divisible(c * width_mult)
             for i in range(n):
                 layers.append(InvertedResidual(channels, out, s if i == 0 else 1, t))
                 channels = out
-        layers.append(ConvBNAct(channels, last, 1))
+        layers.append(ConvBNAct(channels, last, 1, activation=nn.ReLU6))
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(last, num_classes))
 

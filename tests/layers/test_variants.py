@@ -1,12 +1,12 @@
 import torch
 
 from cnncourse.analysis import count_macs, count_params, receptive_field
-from cnncourse.layers.variants import AsymmetricConv2d, Bottleneck, DepthwiseSeparableConv2d, StackedConv2d, conv_bn_relu
+from cnncourse.layers.variants import AsymmetricConv2d, Bottleneck, ConvBNAct, DepthwiseSeparableConv2d, StackedConv2d
 
 
 def test_shapes_are_preserved():
     x = torch.randn(2, 16, 12, 12)
-    for module in [Bottleneck(16, 4, 32), DepthwiseSeparableConv2d(16, 32), StackedConv2d(16, 32, 3), AsymmetricConv2d(16, 32, 5), conv_bn_relu(16, 32, 3, padding=1)]:
+    for module in [Bottleneck(16, 4, 32), DepthwiseSeparableConv2d(16, 32), StackedConv2d(16, 32, 3), AsymmetricConv2d(16, 32, 5), ConvBNAct(16, 32, 3)]:
         assert module(x).shape == (2, 32, 12, 12)
 
 
