@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from cnncourse.layers.kernels import torch_kernels
+
 
 def sigmoid(input):
     """1 / (1 + exp(-x)), computed without overflow for large negative x."""
@@ -48,4 +50,6 @@ class Dropout(nn.Dropout):
     """``nn.Dropout`` computed by :func:`dropout`."""
 
     def forward(self, input):
+        if torch_kernels():
+            return super().forward(input)
         return dropout(input, self.p, self.training)

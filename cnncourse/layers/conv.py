@@ -20,6 +20,7 @@ from torch import nn
 
 from cnncourse.layers._args import check_tensor, conv_padding, pair
 from cnncourse.layers.im2col import im2col
+from cnncourse.layers.kernels import torch_kernels
 
 BAND_BYTES = 4 * 2**20  # size of the column matrix built at once (see conv2d)
 
@@ -136,6 +137,8 @@ class Conv2d(nn.Conv2d):
     """``nn.Conv2d`` computed by :func:`conv2d`; same parameters and state_dict."""
 
     def _conv_forward(self, input, weight, bias):
+        if torch_kernels():
+            return super()._conv_forward(input, weight, bias)
         if self.padding_mode != "zeros":
             raise NotImplementedError(f"Conv2d: only padding_mode='zeros'; got {self.padding_mode!r}")
         return conv2d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)
@@ -145,6 +148,8 @@ class Conv1d(nn.Conv1d):
     """``nn.Conv1d`` computed by :func:`conv1d`; same parameters and state_dict."""
 
     def _conv_forward(self, input, weight, bias):
+        if torch_kernels():
+            return super()._conv_forward(input, weight, bias)
         if self.padding_mode != "zeros":
             raise NotImplementedError(f"Conv1d: only padding_mode='zeros'; got {self.padding_mode!r}")
         return conv1d(input, weight, bias, self.stride, self.padding, self.dilation, self.groups)

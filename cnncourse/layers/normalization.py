@@ -16,6 +16,7 @@ from torch import nn
 
 from cnncourse.layers._args import check_tensor
 from cnncourse.layers.conv import conv2d
+from cnncourse.layers.kernels import torch_kernels
 
 
 def gaussian_window(size=7, sigma=None, dtype=torch.float32):
@@ -116,6 +117,8 @@ class BatchNorm2d(nn.BatchNorm2d):
     """``nn.BatchNorm2d`` computed by :func:`batch_norm`; same parameters, buffers and state_dict."""
 
     def forward(self, input):
+        if torch_kernels():
+            return super().forward(input)
         check_tensor("BatchNorm2d", "input", input, 4, "(N, C, H, W)")
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -135,6 +138,8 @@ class LocalResponseNorm(nn.LocalResponseNorm):
     """``nn.LocalResponseNorm`` computed by :func:`local_response_norm`."""
 
     def forward(self, input):
+        if torch_kernels():
+            return super().forward(input)
         return local_response_norm(input, self.size, self.alpha, self.beta, self.k)
 
 

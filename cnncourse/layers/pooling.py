@@ -16,6 +16,7 @@ from torch import nn
 
 from cnncourse.layers._args import check_tensor, pair
 from cnncourse.layers.im2col import windows
+from cnncourse.layers.kernels import torch_kernels
 
 
 def _batched(fn, input):
@@ -231,6 +232,8 @@ class MaxPool2d(nn.MaxPool2d):
     """``nn.MaxPool2d`` computed by :func:`max_pool2d`."""
 
     def forward(self, input):
+        if torch_kernels():
+            return super().forward(input)
         return max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation,
                           ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
@@ -239,6 +242,8 @@ class AvgPool2d(nn.AvgPool2d):
     """``nn.AvgPool2d`` computed by :func:`avg_pool2d`."""
 
     def forward(self, input):
+        if torch_kernels():
+            return super().forward(input)
         return avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                           self.count_include_pad, self.divisor_override)
 

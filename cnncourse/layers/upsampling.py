@@ -16,6 +16,7 @@ from torch import nn
 
 from cnncourse.layers._args import check_tensor, pair
 from cnncourse.layers.conv import conv2d
+from cnncourse.layers.kernels import torch_kernels
 
 
 def upsample_nearest(input, scale_factor=2):
@@ -171,6 +172,8 @@ class ConvTranspose2d(nn.ConvTranspose2d):
     """``nn.ConvTranspose2d`` computed by :func:`conv_transpose2d`; same parameters and state_dict."""
 
     def forward(self, input, output_size=None):
+        if torch_kernels():
+            return super().forward(input, output_size)
         if self.padding_mode != "zeros":
             raise NotImplementedError(f"ConvTranspose2d: only padding_mode='zeros'; got {self.padding_mode!r}")
         output_padding = self._output_padding(input, output_size, self.stride, self.padding, self.kernel_size, 2, self.dilation)
