@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 import torch
@@ -93,17 +94,12 @@ _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _POOL = (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d)
 
 
-def _macs_per_module(model: nn.Module, input_size: Sequence[int], device=None) -> dict[nn.Module, int]:
-    """Multiply-accumulates of every conv and linear module in one forward pass of one example."""
+def _outputs_per_module(model: nn.Module, input_size: Sequence[int], device=None) -> dict[nn.Module, int]:
+    """Output values of every conv and linear module in one forward pass of one example."""
     counts: dict[nn.Module, int] = {}
 
     def hook(module, inputs, output):
-        if isinstance(module, _CONV):
-            per_output = module.in_channels // module.groups * int(torch.tensor(module.kernel_size).prod())
-            macs = output.numel() * per_output
-        else:
-            macs = output.numel() * module.in_features
-        counts[module] = counts.get(module, 0) + macs
+        counts[module] = counts.get(module, 0) + output.numel()
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (*_CONV, nn.Linear))]
     was_training = model.training
@@ -118,6 +114,26 @@ def _macs_per_module(model: nn.Module, input_size: Sequence[int], device=None) -
         for h in handles:
             h.remove()
     return counts
+
+
+def _macs_per_module(model: nn.Module, input_size: Sequence[int], device=None) -> dict[nn.Module, int]:
+    """Multiply-accumulates of every conv and linear module: each output value costs one dot product."""
+    def per_output(m):
+        if isinstance(m, _CONV):
+            return m.in_channels // m.groups * math.prod(m.kernel_size)
+        return m.in_features
+
+    return {m: n * per_output(m) for m, n in _outputs_per_module(model, input_size, device).items()}
+
+
+def neurons(model: nn.Module, input_size: Sequence[int], device=None) -> dict[str, int]:
+    """Units (output values) of every conv and linear layer for one example, by layer name.
+
+    This is how papers count "neurons": AlexNet's 55x55x96 first layer has
+    290,400 of them.
+    """
+    names = {m: name for name, m in model.named_modules()}
+    return {names[m]: n for m, n in _outputs_per_module(model, input_size, device).items()}
 
 
 def count_macs(model: nn.Module, input_size: Sequence[int], device=None) -> int:

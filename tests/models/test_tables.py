@@ -101,3 +101,20 @@ def test_googlenet_parameters_against_table_1():
     assert off == {"inception4c"}, ratio
     # 4c = 512*128 + 512*128 + 128*256*9 + 512*24 + 24*64*25 + 512*64 weights: 509K against the printed 463K
     assert costs["inception4c"][0] == 512 * 128 + 512 * 128 + 128 * 256 * 9 + 512 * 24 + 24 * 64 * 25 + 512 * 64
+
+
+def test_alexnet_neuron_counts_and_the_papers_first_layer():
+    """Krizhevsky et al. (2012): "253,440-186,624-64,896-64,896-43,264-4096-4096-1000".
+
+    Every figure but the first follows from the layer shapes (at 227x227, the
+    input size the arithmetic needs). The first layer's 55x55x96 maps hold
+    290,400 units; 253,440 is not 96 * s * s for any whole s.
+    """
+    from cnncourse.analysis import neurons
+
+    counts = list(neurons(models.get("alexnet_paper"), (3, 227, 227)).values())
+    published = [253_440, 186_624, 64_896, 64_896, 43_264, 4096, 4096, 1000]
+    assert counts[1:] == published[1:]
+    assert counts[0] == 55 * 55 * 96 == 290_400
+    assert all(96 * s * s != published[0] for s in range(1, 100))
+    assert round(sum(counts), -4) == 660_000  # "650,000 neurons"
