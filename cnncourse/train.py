@@ -98,6 +98,7 @@ def fit(
     lr: float = 1e-3,
     optimizer: torch.optim.Optimizer | None = None,
     scheduler=None,
+    augment=None,
     loss_fn=F.cross_entropy,
     device=None,
     progress: bool | None = None,
@@ -107,6 +108,8 @@ def fit(
 
     ``optimizer`` defaults to Adam with learning rate ``lr``. ``scheduler`` is
     stepped once per epoch (``ReduceLROnPlateau`` gets the validation loss).
+    ``augment`` transforms each training batch of inputs (on the device),
+    e.g. ``data.compose(data.random_crop, data.random_hflip)``.
     With ``checkpoint``, the model, optimizer and history are saved after
     every epoch (see :func:`load_checkpoint`).
     """
@@ -122,6 +125,8 @@ def fit(
         total_loss, correct, count = 0.0, 0, 0
         for x, y in _batches(train_loader, f"epoch {epoch}/{epochs}", progress):
             x, y = x.to(device), y.to(device)
+            if augment is not None:
+                x = augment(x)
             optimizer.zero_grad(set_to_none=True)
             logits = model(x)
             loss = loss_fn(logits, y)

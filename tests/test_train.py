@@ -66,3 +66,16 @@ def test_progress_bars_follow_tqdm_disable(monkeypatch):
     monkeypatch.delenv("TQDM_DISABLE")
     assert not _batches([1, 2], "x", None).disable
     assert _batches([1, 2], "x", False).disable
+
+
+def test_fit_augments_training_batches_only():
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from cnncourse.train import fit
+
+    seen = []
+    loader = DataLoader(TensorDataset(torch.rand(8, 1, 4, 4), torch.zeros(8, dtype=torch.long)), batch_size=4)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    fit(model, loader, loader, epochs=1, augment=lambda x: seen.append(len(x)) or x, progress=False, device="cpu")
+    assert seen == [4, 4]  # two training batches; the validation pass is not augmented

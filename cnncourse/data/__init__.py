@@ -4,9 +4,11 @@
 * :func:`sample_image` / :func:`sample_images`: photos and textures shipped in
   scikit-image and scikit-learn;
 * :func:`shapes`: a seeded scene generator with boxes, masks and keypoints;
+* :func:`random_crop`, :func:`random_hflip`: batch augmentation;
 * :func:`real_dataset`: MNIST, CIFAR-10 ... through torchvision, opt-in only.
 """
 
+from cnncourse.data.augment import compose, random_crop, random_hflip
 from cnncourse.data.digits import Split, digits
 from cnncourse.data.images import SAMPLE_IMAGES, sample_image, sample_images
 from cnncourse.data.real import real_dataset
@@ -14,6 +16,6 @@ from cnncourse.data.shapes import CLASSES as SHAPE_CLASSES
 from cnncourse.data.shapes import Shapes, collate, shapes
 
 __all__ = [
-    "SAMPLE_IMAGES", "SHAPE_CLASSES", "Shapes", "Split", "collate", "digits",
-    "real_dataset", "sample_image", "sample_images", "shapes",
+    "SAMPLE_IMAGES", "SHAPE_CLASSES", "Shapes", "Split", "collate", "compose", "digits",
+    "random_crop", "random_hflip", "real_dataset", "sample_image", "sample_images", "shapes",
 ]
