@@ -224,3 +224,15 @@ def summary(model: nn.Module, input_size: Sequence[int], device=None) -> Summary
             "jump": jump if info.is_leaf_layer else None,
         })
     return Summary(rows, count_params(model), sum(macs.values()), input_size)
+
+
+def grad_norms(model: nn.Module) -> dict[str, float]:
+    """L2 norm of the weight gradient of every conv and linear layer, in model order, after ``backward()``.
+
+    Vanishing gradients show as norms that shrink towards the input layers.
+    """
+    norms = {name: float(m.weight.grad.norm()) for name, m in model.named_modules()
+             if isinstance(m, (*_CONV, nn.Linear)) and m.weight.grad is not None}
+    if not norms:
+        raise ValueError("grad_norms: no conv or linear layer has a gradient; call loss.backward() first")
+    return norms

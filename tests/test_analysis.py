@@ -91,3 +91,16 @@ def test_summary_totals_agree_with_count_functions_and_render():
     rfs = [r["rf"] for r in s.rows if r["depth"] == 1]
     assert rfs[:4] == [(3, 3), (3, 3), (5, 5), (5 + 2 * 2 * 4, 5 + 2 * 2 * 4)] and rfs[4] == "global"
     assert "parameters" in str(s) and s._repr_html_().startswith("<table>")
+
+
+def test_grad_norms_match_the_gradients_and_need_a_backward_pass():
+    from cnncourse.analysis import grad_norms
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))
+    with pytest.raises(ValueError, match="call loss.backward"):
+        grad_norms(model)
+    model(torch.randn(5, 1, 6, 6)).square().sum().backward()
+    norms = grad_norms(model)
+    assert list(norms) == ["0", "3"]
+    assert norms["3"] == pytest.approx(float(model[3].weight.grad.norm()))

@@ -7,6 +7,8 @@ with ``strict=True``.
 
 * ``skip=False`` gives the *plain* network of the same depth (the degradation
   experiment: a deeper plain network trains worse);
+* ``cifar_resnet(depth)`` is the 6n+2-layer network of the paper's CIFAR-10
+  experiments (Section 4.2), small enough to train on the embedded data;
 * ``shortcut="zeros"`` uses option A of the paper (identity, subsampled, with
   zero channels appended) instead of the 1x1 projection (option B).
 """
@@ -29,6 +31,8 @@ STAGES = {
     152: ("bottleneck", (3, 8, 36, 3)),
 }
 WIDTHS = (64, 128, 256, 512)  # channels of each stage's 3x3 convolutions (before expansion)
+CIFAR_DEPTHS = (8, 14, 20, 32, 44, 56, 110)  # 6n + 2: n basic blocks in each of three stages
+CIFAR_WIDTHS = (16, 32, 64)
 
 
 class ZeroPadShortcut(nn.Module):
@@ -145,6 +149,37 @@ class ResNet(nn.Module):
         return self.fc(torch.flatten(self.avgpool(self.features(x)), 1))
 
 
+class CifarResNet(nn.Module):
+    """The CIFAR ResNet of He et al. (2016), Section 4.2: 6n + 2 layers, for 32x32 inputs.
+
+    A 3x3 convolution to 16 maps, three stages of n basic blocks with 16, 32
+    and 64 maps (the last two start with stride 2), global average pooling
+    and a linear classifier; option-A (zero-padding) shortcuts, so the plain
+    network (``skip=False``) has exactly the same parameters.
+    (N, C, H, W) -> (N, num_classes).
+    """
+
+    def __init__(self, depth=20, num_classes=10, in_channels=3, skip=True, shortcut="zeros", widths=CIFAR_WIDTHS):
+        super().__init__()
+        if depth not in CIFAR_DEPTHS:
+            raise ValueError(f"CifarResNet: depth must be 6n + 2, one of {CIFAR_DEPTHS}; got {depth!r}")
+        n = (depth - 2) // 6
+        self.stem = nn.Sequential(Conv2d(in_channels, widths[0], 3, padding=1, bias=False), BatchNorm2d(widths[0]), nn.ReLU(inplace=True))
+        blocks, channels = [], widths[0]
+        for stage, planes in enumerate(widths):
+            for i in range(n):
+                blocks.append(BasicBlock(channels, planes, 2 if stage > 0 and i == 0 else 1, skip=skip, shortcut=shortcut))
+                channels = planes
+        self.blocks = nn.Sequential(*blocks)
+        self.fc = nn.Linear(channels, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        return self.fc(self.blocks(self.stem(x)).mean(dim=(2, 3)))
+
+
 def resnet(depth, **kwargs) -> ResNet:
     """A ResNet of a depth in Table 1 of the paper (18, 34, 50, 101, 152)."""
     if depth not in STAGES:
@@ -158,6 +193,11 @@ for _depth in STAGES:
              doc=f"ResNet-{_depth} (He et al., 2016), torchvision-compatible")
     register(f"plain{_depth}", lambda depth=_depth, **kw: resnet(depth, skip=False, **kw),
              doc=f"ResNet-{_depth} without shortcuts: the plain network of the degradation experiment")
+for _depth in CIFAR_DEPTHS:
+    register(f"cifar_resnet{_depth}", lambda depth=_depth, **kw: CifarResNet(depth, **kw),
+             doc=f"CIFAR ResNet-{_depth} (6n+2 layers, He et al. 2016, Section 4.2)")
+    register(f"cifar_plain{_depth}", lambda depth=_depth, **kw: CifarResNet(depth, skip=False, **kw),
+             doc=f"CIFAR ResNet-{_depth} without shortcuts (the plain network)")
 register("resnext50_32x4d", lambda **kw: ResNet("bottleneck", (3, 4, 6, 3), groups=32, width_per_group=4, **kw),
          torchvision="resnext50_32x4d", doc="ResNeXt-50 32x4d (Xie et al., 2017), torchvision-compatible")
 register("resnext101_32x8d", lambda **kw: ResNet("bottleneck", (3, 4, 23, 3), groups=32, width_per_group=8, **kw),

@@ -118,3 +118,11 @@ def test_alexnet_neuron_counts_and_the_papers_first_layer():
     assert counts[0] == 55 * 55 * 96 == 290_400
     assert all(96 * s * s != published[0] for s in range(1, 100))
     assert round(sum(counts), -4) == 660_000  # "650,000 neurons"
+
+
+@pytest.mark.parametrize("depth, published", [(20, 0.27), (32, 0.46), (44, 0.66), (56, 0.85), (110, 1.7)])
+def test_cifar_resnet_parameter_counts_match_table_6(depth, published):
+    """He et al. (2016), Table 6; the plain network has the same parameters (option-A shortcuts)."""
+    residual, plain = count_params(models.get(f"cifar_resnet{depth}")), count_params(models.get(f"cifar_plain{depth}"))
+    assert residual == plain
+    assert round(residual / 1e6, 2 if depth < 110 else 1) == published
