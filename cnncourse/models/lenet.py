@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnncourse.layers import AvgPool2d, Conv2d, MaxPool2d, avg_pool2d, conv2d
+from cnncourse.layers import AvgPool2d, Conv2d, MaxPool2d, avg_pool2d
 from cnncourse.models.registry import register
 
 # Which S2 maps (columns) each C3 map (rows) sees: Table I of LeCun et al. (1998).
@@ -57,7 +57,7 @@ class SparseConv2d(Conv2d):
         self.register_buffer("mask", mask)
 
     def _conv_forward(self, input, weight, bias):
-        return conv2d(input, weight * self.mask, bias, self.stride, self.padding, self.dilation, self.groups)
+        return super()._conv_forward(input, weight * self.mask, bias)
 
     def connections(self) -> int:
         """Trainable weights actually used (the masked-out ones never receive a gradient)."""
