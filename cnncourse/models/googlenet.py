@@ -31,6 +31,14 @@ INCEPTION = {
     "5b": (832, 384, 192, 384, 48, 128, 128),
 }
 
+# Table 1's last two columns as printed: parameters (thousands) and operations (millions) per layer.
+TABLE_1 = {
+    "conv1": (2.7, 34), "conv2+conv3": (112, 360),
+    "inception3a": (159, 128), "inception3b": (380, 304), "inception4a": (364, 73), "inception4b": (437, 88),
+    "inception4c": (463, 100), "inception4d": (580, 119), "inception4e": (840, 170), "inception5a": (1072, 54),
+    "inception5b": (1388, 71), "fc": (1000, 1),
+}
+
 
 class BasicConv2d(nn.Module):
     """Convolution + ReLU, with batch norm (torchvision: no bias, eps 1e-3) or without (the paper: bias)."""
@@ -137,6 +145,26 @@ class InceptionV3Block(nn.Module):
 
     def forward(self, x):
         return torch.cat([self.branch1(x), self.branch5(x), self.branchn(x), self.branch_pool(x)], 1)
+
+
+def table1_costs():
+    """Weights and multiply-accumulates of each row of Table 1, computed from the paper variant at 224x224.
+
+    Returns ``{row: (weights, MACs)}`` for the rows of :data:`TABLE_1`
+    (biases are not counted, as in the paper).
+    """
+    from cnncourse.analysis import _macs_per_module
+
+    with torch.device("meta"):
+        net = GoogLeNet(variant="paper").eval()
+    macs = _macs_per_module(net, (3, 224, 224))
+    costs = {}
+    for name in TABLE_1:
+        parts = [getattr(net, part) for part in name.split("+")]
+        modules = {m for part in parts for m in part.modules()}
+        weights = sum(p.numel() for part in parts for n, p in part.named_parameters() if n.endswith("weight"))
+        costs[name] = (weights, sum(v for m, v in macs.items() if m in modules))
+    return costs
 
 
 register("googlenet", lambda **kw: GoogLeNet(variant="torchvision", **kw), torchvision="googlenet",

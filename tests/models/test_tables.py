@@ -4,6 +4,7 @@ import pytest
 
 from cnncourse import models
 from cnncourse.analysis import count_macs, count_params
+from cnncourse.models.googlenet import TABLE_1, table1_costs
 
 
 def millions(n):
@@ -60,33 +61,10 @@ def test_resnet_parameter_counts(depth, millions_expected):
     assert round(count_params(models.get(f"resnet{depth}")) / 1e6, 1) == millions_expected
 
 
-# Table 1 of Szegedy et al. (2015): params (K) and ops (M) per layer, as printed.
-GOOGLENET_TABLE_1 = {
-    "conv1": (2.7, 34), "conv2+conv3": (112, 360),
-    "inception3a": (159, 128), "inception3b": (380, 304), "inception4a": (364, 73), "inception4b": (437, 88),
-    "inception4c": (463, 100), "inception4d": (580, 119), "inception4e": (840, 170), "inception5a": (1072, 54),
-    "inception5b": (1388, 71), "fc": (1000, 1),
-}
-
-
-def googlenet_layer_costs():
-    from cnncourse.analysis import _macs_per_module
-
-    net = models.get("googlenet_paper").eval()
-    macs = _macs_per_module(net, (3, 224, 224))
-    costs = {}
-    for name in GOOGLENET_TABLE_1:
-        parts = [getattr(net, part) for part in name.split("+")]
-        modules = [m for part in parts for m in part.modules()]
-        weights = sum(p.numel() for part in parts for n, p in part.named_parameters() if n.endswith("weight"))
-        costs[name] = (weights, sum(v for m, v in macs.items() if any(m is k for k in modules)))
-    return costs
-
-
 def test_googlenet_operations_reproduce_table_1():
     """The ops column follows from the widths in the table: within 1M for every layer but two."""
-    costs = googlenet_layer_costs()
-    disagree = {name for name, (_, ops) in costs.items() if abs(ops / 1e6 - GOOGLENET_TABLE_1[name][1]) > 1}
+    costs = table1_costs()
+    disagree = {name for name, (_, ops) in costs.items() if abs(ops / 1e6 - TABLE_1[name][1]) > 1}
     # conv1: 7 x 7 x 3 x 64 = 9,408 weights at 112 x 112 is 118M, not 34M; inception 5a: its
     # widths (the same as 4e's) give 51M at 7 x 7, not 54M. The paper's figures disagree with its own widths.
     assert disagree == {"conv1", "inception5a"}
@@ -95,8 +73,8 @@ def test_googlenet_operations_reproduce_table_1():
 
 def test_googlenet_parameters_against_table_1():
     """The params column is only approximately reproducible: within 5% of the widths' arithmetic, except 4c."""
-    costs = googlenet_layer_costs()
-    ratio = {name: weights / 1e3 / GOOGLENET_TABLE_1[name][0] for name, (weights, _) in costs.items() if name != "conv1"}
+    costs = table1_costs()
+    ratio = {name: weights / 1e3 / TABLE_1[name][0] for name, (weights, _) in costs.items() if name != "conv1"}
     off = {name for name, r in ratio.items() if abs(r - 1) > 0.05}
     assert off == {"inception4c"}, ratio
     # 4c = 512*128 + 512*128 + 128*256*9 + 512*24 + 24*64*25 + 512*64 weights: 509K against the printed 463K
