@@ -47,9 +47,15 @@ class BagBottleneck(nn.Module):
 
 
 class BagNet(nn.Module):
-    """BagNet-``patch`` (9, 17 or 33): (N, C, H, W) -> (N, num_classes), the mean of per-patch evidence."""
+    """BagNet-``patch`` (9, 17 or 33): (N, C, H, W) -> (N, num_classes), the mean of per-patch evidence.
 
-    def __init__(self, patch=17, num_classes=1000, in_channels=3, widths=WIDTHS, blocks=BLOCKS):
+    ``widths``, ``blocks`` and ``strides`` (per stage) default to ResNet-50's;
+    smaller values give a BagNet that trains on small images. The patch size
+    assumes the first stage has stride 2 (the later strides only change how
+    densely the patches are sampled).
+    """
+
+    def __init__(self, patch=17, num_classes=1000, in_channels=3, widths=WIDTHS, blocks=BLOCKS, strides=STRIDES):
         super().__init__()
         if patch not in KERNEL3:
             raise ValueError(f"BagNet: patch must be one of {sorted(KERNEL3)}; got {patch!r}")
@@ -59,7 +65,7 @@ class BagNet(nn.Module):
         self.bn1 = BatchNorm2d(widths[0])
         self.relu = nn.ReLU(inplace=True)
         channels, stages = widths[0], []
-        for planes, n, stride, k3 in zip(widths, blocks, STRIDES, KERNEL3[patch]):
+        for planes, n, stride, k3 in zip(widths, blocks, strides, KERNEL3[patch]):
             stage = []
             for i in range(n):
                 stage.append(BagBottleneck(channels, planes, stride if i == 0 else 1, 3 if i < k3 else 1))
