@@ -39,13 +39,14 @@ def test_hanging_raising_and_unimportable_answers_score_zero_and_the_rest_is_gra
     broken = tmp_path / "broken"
     broken.mkdir()
     # conv2d_loops hangs; im2col raises; conv2d_im2col does not use im2col and stays correct.
+    # (The timeout leaves room for a correct answer on a loaded machine: 1 s flaked in CI.)
     source = source.replace("def conv2d_loops(x, weight, bias=None, stride=1, padding=0):\n",
                             "def conv2d_loops(x, weight, bias=None, stride=1, padding=0):\n    while True:\n        pass\n", 1)
     source = source.replace("def im2col(x, kernel_size, stride=1):\n",
                             "def im2col(x, kernel_size, stride=1):\n    raise ValueError('oops')\n", 1)
     source = source.replace("cols = im2col(x, (kh, kw), stride)", "cols = F.unfold(x, (kh, kw), stride=stride)")
     (broken / "convolution.py").write_text(source)
-    results, _ = grade(broken, tmp_path, "--exercise-timeout=1", tests="tests/grading/test_convolution.py")
+    results, _ = grade(broken, tmp_path, "--exercise-timeout=3", tests="tests/grading/test_convolution.py")
     scores = by_name(results)
     assert all(s == 0 for name, s in scores.items() if "conv2d_loops" in name or "im2col_matches" in name)
     assert all(s > 0 for name, s in scores.items() if name.startswith("test_conv2d_im2col"))
