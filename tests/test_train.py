@@ -51,6 +51,23 @@ def test_scheduler_steps_each_epoch():
     assert history["lr"] == [1.0, 0.5, 0.25]
 
 
+def test_plateau_scheduler_gets_the_validation_loss_and_cuts_the_rate():
+    seen = []
+
+    class Recording(torch.optim.lr_scheduler.ReduceLROnPlateau):
+        def step(self, metrics):
+            seen.append(metrics)
+            super().step(metrics)
+
+    model = nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-6)  # too small to improve the loss: a plateau
+    sched = Recording(opt, factor=0.1, patience=0)
+    data = DataLoader(blobs(32), batch_size=16)
+    history = fit(model, data, DataLoader(blobs(32, seed=1)), optimizer=opt, scheduler=sched, epochs=4, device="cpu", progress=False)
+    assert seen == history["val_loss"]
+    assert history["lr"] == pytest.approx([1e-6, 1e-6, 1e-7, 1e-8])
+
+
 def test_bad_arguments(tmp_path):
     with pytest.raises(ValueError, match="epochs must be a positive int; got 0"):
         fit(nn.Linear(2, 2), [], epochs=0)
