@@ -21,6 +21,20 @@ from tqdm.auto import tqdm
 from cnncourse.runtime import device as default_device
 
 
+def he_init(model: nn.Module, nonlinearity: str = "relu") -> nn.Module:
+    """Initialise every conv and linear weight of ``model`` as He et al. (2015) do, biases to zero.
+
+    Weights ~ N(0, gain² / fan_in) with the gain of ``nonlinearity`` ("relu":
+    sqrt(2), "tanh": 5/3, ...; see ``nn.init.calculate_gain``). Returns ``model``.
+    """
+    for m in model.modules():
+        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, nonlinearity=nonlinearity)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    return model
+
+
 @dataclass
 class History:
     """One row per epoch: train/val loss and accuracy and the epoch's seconds."""

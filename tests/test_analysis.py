@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnncourse.analysis import conv_output_size, count_macs, count_params, receptive_field
+from cnncourse.analysis import conv_output_size, count_macs, count_params, grad_norms, receptive_field
 from cnncourse.layers import conv2d
 
 
@@ -94,8 +94,6 @@ def test_summary_totals_agree_with_count_functions_and_render():
 
 
 def test_grad_norms_match_the_gradients_and_need_a_backward_pass():
-    from cnncourse.analysis import grad_norms
-
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(2 * 4 * 4, 3))
     with pytest.raises(ValueError, match="call loss.backward"):

@@ -3,7 +3,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from cnncourse.train import evaluate, fit, load_checkpoint
+from cnncourse.train import evaluate, fit, he_init, load_checkpoint
 
 
 def blobs(n=256, seed=0):
@@ -86,13 +86,19 @@ def test_progress_bars_follow_tqdm_disable(monkeypatch):
 
 
 def test_fit_augments_training_batches_only():
-    from torch import nn
-    from torch.utils.data import DataLoader, TensorDataset
-
-    from cnncourse.train import fit
-
     seen = []
     loader = DataLoader(TensorDataset(torch.rand(8, 1, 4, 4), torch.zeros(8, dtype=torch.long)), batch_size=4)
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
     fit(model, loader, loader, epochs=1, augment=lambda x: seen.append(len(x)) or x, progress=False, device="cpu")
     assert seen == [4, 4]  # two training batches; the validation pass is not augmented
+
+
+@pytest.mark.parametrize("nonlinearity, gain", [("relu", 2**0.5), ("tanh", 5 / 3)])
+def test_he_init_scales_by_fan_in_and_zeroes_biases(nonlinearity, gain):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(8, 64, 5), nn.Flatten(), nn.Linear(400, 300), nn.BatchNorm1d(300))
+    assert he_init(model, nonlinearity) is model
+    for layer, fan_in in ((model[0], 8 * 25), (model[2], 400)):
+        assert layer.weight.std().item() == pytest.approx(gain / fan_in**0.5, rel=0.03)
+        assert torch.count_nonzero(layer.bias) == 0
+    assert torch.equal(model[3].weight, torch.ones(300))  # other layers are left alone

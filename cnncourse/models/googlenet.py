@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnncourse.analysis import _macs_per_module
 from cnncourse.layers import AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
 from cnncourse.models.registry import register
 
@@ -153,8 +154,6 @@ def table1_costs():
     Returns ``{row: (weights, MACs)}`` for the rows of :data:`TABLE_1`
     (biases are not counted, as in the paper).
     """
-    from cnncourse.analysis import _macs_per_module
-
     with torch.device("meta"):
         net = GoogLeNet(variant="paper").eval()
     macs = _macs_per_module(net, (3, 224, 224))

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnncourse.layers import AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
+from cnncourse.layers import AvgPool2d, BatchNorm2d, Conv2d, ConvBNAct, MaxPool2d
 from cnncourse.models.registry import register
 
 # depth -> (block, blocks per stage); Table 1 of He et al. (2016)
@@ -33,6 +33,13 @@ STAGES = {
 WIDTHS = (64, 128, 256, 512)  # channels of each stage's 3x3 convolutions (before expansion)
 CIFAR_DEPTHS = (8, 14, 20, 32, 44, 56, 110)  # 6n + 2: n basic blocks in each of three stages
 CIFAR_WIDTHS = (16, 32, 64)
+
+
+def _init_convs(model):
+    """He initialisation with fan_out for every convolution, as torchvision's ResNet does."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 
 
 class ZeroPadShortcut(nn.Module):
@@ -137,9 +144,7 @@ class ResNet(nn.Module):
             setattr(self, f"layer{stage}", nn.Sequential(*layers))
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(channels, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        _init_convs(self)
 
     def features(self, x):
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
@@ -164,7 +169,7 @@ class CifarResNet(nn.Module):
         if depth not in CIFAR_DEPTHS:
             raise ValueError(f"CifarResNet: depth must be 6n + 2, one of {CIFAR_DEPTHS}; got {depth!r}")
         n = (depth - 2) // 6
-        self.stem = nn.Sequential(Conv2d(in_channels, widths[0], 3, padding=1, bias=False), BatchNorm2d(widths[0]), nn.ReLU(inplace=True))
+        self.stem = ConvBNAct(in_channels, widths[0], 3)
         blocks, channels = [], widths[0]
         for stage, planes in enumerate(widths):
             for i in range(n):
@@ -172,9 +177,7 @@ class CifarResNet(nn.Module):
                 channels = planes
         self.blocks = nn.Sequential(*blocks)
         self.fc = nn.Linear(channels, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        _init_convs(self)
 
     def forward(self, x):
         return self.fc(self.blocks(self.stem(x)).mean(dim=(2, 3)))

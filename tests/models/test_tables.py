@@ -3,7 +3,7 @@
 import pytest
 
 from cnncourse import models
-from cnncourse.analysis import count_macs, count_params
+from cnncourse.analysis import count_macs, count_params, neurons
 from cnncourse.models.googlenet import TABLE_1, table1_costs
 
 
@@ -88,8 +88,6 @@ def test_alexnet_neuron_counts_and_the_papers_first_layer():
     input size the arithmetic needs). The first layer's 55x55x96 maps hold
     290,400 units; 253,440 is not 96 * s * s for any whole s.
     """
-    from cnncourse.analysis import neurons
-
     counts = list(neurons(models.get("alexnet_paper"), (3, 227, 227)).values())
     published = [253_440, 186_624, 64_896, 64_896, 43_264, 4096, 4096, 1000]
     assert counts[1:] == published[1:]
