@@ -35,8 +35,8 @@ unit: $(STAMP) ## unit tests of cnncourse, grading of solutions/, maintainer che
 	$(PYTEST) tests -n 2 -m "not browser"
 
 nbval: $(STAMP) ## run every notebook top to bottom (quick profile) under nbval
-	@# one notebook at a time: two kernels each spinning two OpenMP threads on a 2-core
-	@# machine ran cells 7x slower than alone (CI timed out at 300 s on a 46 s notebook)
+	@# one notebook at a time: with two kernels each spinning two OpenMP threads on a
+	@# 2-core machine, a CI cell passed the 300 s timeout in a notebook that runs in 46 s alone
 	CNNCOURSE_PROFILE=quick TQDM_DISABLE=1 $(PYTEST) notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 book: $(STAMP) ## build the HTML book into _build/html (notebooks executed, warnings are errors)

@@ -5,8 +5,10 @@ Every module in :mod:`cnncourse.layers` (``Conv2d``, ``MaxPool2d``,
 parameters and state_dict. By default its ``forward`` calls the from-scratch
 function of this package (``conv2d`` as im2col, ``max_pool2d``, ...), so a
 model built from them runs the code the chapters derive. Those functions are
-proven equal to PyTorch's in the tests, but not as fast: im2col costs about
-2x ``F.conv2d`` on a CPU and 5x on grouped convolutions. Training a deep
+proven equal to PyTorch's in the tests, but not as fast: on a CPU im2col
+costs about 2x ``F.conv2d``, and many times more on grouped and depthwise
+convolutions, whose small matrix products waste the im2col copy
+(``benchmarks/conv2d.py --groups ...`` measures it). Training a deep
 network for many epochs can switch to PyTorch's kernels without changing the
 model::
 
