@@ -21,12 +21,17 @@ from tqdm.auto import tqdm
 from cnncourse.runtime import device as default_device
 
 
+GAINS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu")  # what nn.init.calculate_gain knows
+
+
 def he_init(model: nn.Module, nonlinearity: str = "relu") -> nn.Module:
     """Initialise every conv and linear weight of ``model`` as He et al. (2015) do, biases to zero.
 
     Weights ~ N(0, gain² / fan_in) with the gain of ``nonlinearity`` ("relu":
     sqrt(2), "tanh": 5/3, ...; see ``nn.init.calculate_gain``). Returns ``model``.
     """
+    if nonlinearity not in GAINS:
+        raise ValueError(f"he_init: nonlinearity must be one of {GAINS}; got {nonlinearity!r}")
     for m in model.modules():
         if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear)):
             nn.init.kaiming_normal_(m.weight, nonlinearity=nonlinearity)

@@ -69,6 +69,8 @@ def test_plateau_scheduler_gets_the_validation_loss_and_cuts_the_rate():
 
 
 def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match=r"he_init: nonlinearity must be one of .*'relu'.*; got 'rleu'"):
+        he_init(nn.Linear(2, 2), "rleu")
     with pytest.raises(ValueError, match="epochs must be a positive int; got 0"):
         fit(nn.Linear(2, 2), [], epochs=0)
     with pytest.raises(FileNotFoundError, match="no checkpoint at"):

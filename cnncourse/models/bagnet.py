@@ -59,6 +59,13 @@ class BagNet(nn.Module):
         super().__init__()
         if patch not in KERNEL3:
             raise ValueError(f"BagNet: patch must be one of {sorted(KERNEL3)}; got {patch!r}")
+        for arg, value in (("widths", widths), ("blocks", blocks), ("strides", strides)):
+            if len(value) != 4:
+                raise ValueError(f"BagNet: {arg} must have one entry per stage (4); got {tuple(value)!r}")
+        if min(blocks) < 1:
+            raise ValueError(f"BagNet: blocks must be >= 1 in every stage; got {tuple(blocks)!r}")
+        if strides[0] != 2:
+            raise ValueError(f"BagNet: strides[0] must be 2 for a {patch}x{patch} patch; got {tuple(strides)!r}")
         self.patch = patch
         self.conv1 = Conv2d(in_channels, widths[0], 1, bias=False)
         self.conv2 = Conv2d(widths[0], widths[0], 3, bias=False)  # no padding: the first 3x3 of the patch

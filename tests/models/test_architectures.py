@@ -41,6 +41,17 @@ def test_bagnet_receptive_field_and_evidence(patch):
         net(torch.zeros(1, 3, patch - 1, patch - 1, dtype=torch.float64))
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"strides": (2, 1, 1)}, r"strides must have one entry per stage \(4\); got \(2, 1, 1\)"),
+    ({"widths": (8, 16)}, r"widths must have one entry per stage \(4\); got \(8, 16\)"),
+    ({"blocks": (1, 0, 1, 1)}, r"blocks must be >= 1 in every stage; got \(1, 0, 1, 1\)"),
+    ({"strides": (1, 2, 2, 1)}, r"strides\[0\] must be 2 for a 9x9 patch; got \(1, 2, 2, 1\)"),
+])
+def test_bagnet_stage_settings_are_checked(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        models.get("bagnet9", **kwargs)
+
+
 def test_plain_networks_have_no_shortcuts_and_the_same_layers():
     plain, residual = models.get("plain18"), models.get("resnet18")
     assert not any(b.skip for b in plain.modules() if hasattr(b, "skip"))
