@@ -7,7 +7,16 @@ Two profiles size every experiment in the course:
 * ``full``: the sizes meant for the published book, on a GPU.
 
 ``CNNCOURSE_PROFILE=quick|full`` chooses one; unset, the course uses ``full``
-when CUDA is available and ``quick`` otherwise.
+when it runs on a CUDA device and ``quick`` otherwise.
+
+``CNNCOURSE_DEVICE=cpu|cuda|cuda:N|mps`` overrides the automatic choice of
+device (a student on a GPU machine can force the CPU, say).
+
+The device convention, followed by every function of the package that takes
+a model and tensors (``train.evaluate``, ``timing.time_ms``,
+``BagNet.evidence``, the ``viz`` methods...): the tensors go to the model's
+device (:func:`device_of`), and results meant for plotting or printing come
+back on the CPU.
 """
 
 from __future__ import annotations
@@ -43,10 +52,10 @@ class Profile:
 
 
 def profile() -> Profile:
-    """The active profile, from ``CNNCOURSE_PROFILE`` (or the hardware)."""
+    """The active profile, from ``CNNCOURSE_PROFILE`` (or the device: full on CUDA)."""
     name = os.environ.get("CNNCOURSE_PROFILE", "").strip().lower()
     if not name:
-        return Profile("full" if torch.cuda.is_available() else "quick")
+        return Profile("full" if device().type == "cuda" else "quick")
     if name not in PROFILES:
         raise ValueError(
             f"CNNCOURSE_PROFILE must be one of {', '.join(PROFILES)} (or unset); "
@@ -56,12 +65,49 @@ def profile() -> Profile:
 
 
 def device() -> torch.device:
-    """The fastest available device: CUDA, then Apple's MPS, then the CPU."""
+    """Where the course computes: ``CNNCOURSE_DEVICE`` if set, else the fastest
+    available device (CUDA, then Apple's MPS, then the CPU)."""
+    requested = os.environ.get("CNNCOURSE_DEVICE", "").strip()
+    if requested:
+        return _requested_device(requested)
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _requested_device(requested: str) -> torch.device:
+    """Parse and check ``CNNCOURSE_DEVICE``: a clear error if unknown or unavailable."""
+    try:
+        dev = torch.device(requested)
+    except RuntimeError:
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(
+            f"CNNCOURSE_DEVICE must be cpu, cuda, cuda:N or mps (or unset); got {requested!r}"
+        )
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (dev.index or 0) >= count:
+            raise RuntimeError(
+                f"CNNCOURSE_DEVICE={requested!r}, but this machine has {count} CUDA "
+                f"device(s); unset it or use cpu"
+            )
+    if dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise RuntimeError(f"CNNCOURSE_DEVICE={requested!r}, but MPS is not available here; unset it or use cpu")
+    return dev
+
+
+def device_of(model: torch.nn.Module) -> torch.device:
+    """The device a model's parameters (or buffers) live on; the CPU if it has none."""
+    for tensor in model.parameters():
+        return tensor.device
+    for tensor in model.buffers():
+        return tensor.device
     return torch.device("cpu")
 
 
@@ -98,6 +144,8 @@ def setup(seed: int = 0) -> Profile:
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else dev.type
     print(
         f"cnncourse {cnncourse.__version__} | profile: {active} | device: {name} "
-        f"| torch {torch.__version__} | seed {seed}"
+        f"| torch {torch.__version__} | seed {seed}\n"
+        f"(to switch: %env CNNCOURSE_PROFILE={'full' if active.quick else 'quick'} "
+        f"or %env CNNCOURSE_DEVICE=cpu, then run this cell again)"
     )
     return active

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import cnncourse
+from cnncourse import simcuda
 
 
 def test_profile_from_environment(monkeypatch):
@@ -16,6 +17,7 @@ def test_profile_from_environment(monkeypatch):
 
 def test_profile_default_follows_cuda(monkeypatch):
     monkeypatch.delenv("CNNCOURSE_PROFILE", raising=False)
+    monkeypatch.delenv("CNNCOURSE_DEVICE", raising=False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert cnncourse.profile().name == "quick"
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
@@ -47,3 +49,29 @@ def test_device_and_setup_banner(capsys):
     profile = cnncourse.setup(seed=1)
     out = capsys.readouterr().out
     assert f"profile: {profile}" in out and "device:" in out and torch.__version__ in out
+    assert "to switch: %env CNNCOURSE_PROFILE=" in out  # a reader learns how to change it
+
+
+def test_cnncourse_device_overrides_the_automatic_choice(monkeypatch):
+    monkeypatch.delenv("CNNCOURSE_PROFILE", raising=False)
+    monkeypatch.setenv("CNNCOURSE_DEVICE", "cpu")
+    with simcuda.simulated_cuda():  # a GPU machine whose student forces the CPU
+        assert cnncourse.device() == torch.device("cpu") and cnncourse.profile().name == "quick"
+        monkeypatch.setenv("CNNCOURSE_DEVICE", "cuda:0")
+        assert cnncourse.device() == torch.device("cuda", 0) and cnncourse.profile().name == "full"
+        monkeypatch.setenv("CNNCOURSE_DEVICE", "cuda:1")
+        with pytest.raises(RuntimeError, match=r"CNNCOURSE_DEVICE='cuda:1', but this machine has 1 CUDA device"):
+            cnncourse.device()
+    monkeypatch.setenv("CNNCOURSE_DEVICE", "cuda")
+    with pytest.raises(RuntimeError, match=r"CNNCOURSE_DEVICE='cuda', but this machine has 0 CUDA device"):
+        cnncourse.device()
+    monkeypatch.setenv("CNNCOURSE_DEVICE", "gpu")
+    with pytest.raises(ValueError, match=r"CNNCOURSE_DEVICE must be cpu, cuda, cuda:N or mps .*got 'gpu'"):
+        cnncourse.device()
+
+
+def test_device_of_a_model():
+    assert cnncourse.device_of(torch.nn.Linear(2, 2)).type == "cpu"
+    assert cnncourse.device_of(torch.nn.ReLU()).type == "cpu"  # no parameters: the CPU
+    with simcuda.simulated_cuda():
+        assert cnncourse.device_of(torch.nn.BatchNorm1d(2, affine=False).cuda()).type == "cuda"
