@@ -3,6 +3,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from cnncourse import simcuda
 from cnncourse.train import evaluate, fit, he_init, load_checkpoint
 
 
@@ -104,3 +105,14 @@ def test_he_init_scales_by_fan_in_and_zeroes_biases(nonlinearity, gain):
         assert layer.weight.std().item() == pytest.approx(gain / fan_in**0.5, rel=0.03)
         assert torch.count_nonzero(layer.bias) == 0
     assert torch.equal(model[3].weight, torch.ones(300))  # other layers are left alone
+
+
+def test_evaluate_and_fit_put_cpu_batches_on_the_model_device():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    loader = DataLoader(blobs(), batch_size=64)
+    with simcuda.simulated_cuda():
+        fit(model, loader, epochs=1, progress=False)
+        assert next(model.parameters()).is_cuda
+        loss, acc = evaluate(model, loader)
+        assert isinstance(loss, float) and 0 <= acc <= 1

@@ -86,9 +86,13 @@ class BagNet(nn.Module):
         return self.layer4(self.layer3(self.layer2(self.layer1(x))))
 
     def evidence(self, x):
-        """Class evidence of every patch: (N, num_classes, H', W'); the logits are its spatial mean."""
-        f = self.features(x)
-        return torch.einsum("nchw,kc->nkhw", f, self.fc.weight) + self.fc.bias.view(1, -1, 1, 1)
+        """Class evidence of every patch: (N, num_classes, H', W'), on the CPU (for plotting).
+
+        ``x`` (N, C, H, W) is moved to the model's device; the logits are the
+        evidence's spatial mean.
+        """
+        f = self.features(x.to(self.fc.weight.device))
+        return (torch.einsum("nchw,kc->nkhw", f, self.fc.weight) + self.fc.bias.view(1, -1, 1, 1)).cpu()
 
     def forward(self, x):
         min_size = self.patch

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from cnncourse import models
+from cnncourse import models, simcuda
 from cnncourse.analysis import count_params
 
 
@@ -92,3 +92,14 @@ def test_inception_v3_block_factorises_5x5_and_nxn():
     # 1x7 then 7x1: 2 * 7 * 16 * 16 weights instead of 49 * 16 * 16 for a 7x7
     assert block.branchn[1].conv.weight.numel() + block.branchn[2].conv.weight.numel() == 2 * 7 * 16 * 16
     assert [m.conv.kernel_size for m in block.branch5] == [(1, 1), (3, 3), (3, 3)]
+
+
+def test_bagnet_evidence_takes_cpu_images_for_a_gpu_model_and_returns_cpu_maps():
+    with simcuda.simulated_cuda():
+        net = models.get("bagnet9", widths=(8, 8, 8, 8), blocks=(1, 1, 1, 1), num_classes=3).eval().cuda()
+        images = torch.rand(2, 3, 32, 32)
+        with torch.no_grad():
+            evidence = net.evidence(images)
+            logits = net(images.cuda())
+        assert not evidence.is_cuda and logits.is_cuda
+        torch.testing.assert_close(evidence.mean((2, 3)), logits.cpu())
