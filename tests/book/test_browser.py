@@ -1,43 +1,33 @@
 """The built book, in a real browser: every chapter page loads cleanly and renders.
 
-Runs after ``make book`` (``make browser``). It needs Debian's Chromium
-(``apt-get install chromium``); without it the test is skipped with the reason,
-unless ``CNNCOURSE_REQUIRE_BROWSER=1`` (set by .ci/run) turns that into a failure.
+Runs after ``make book`` or ``make book-executed`` (``make browser``). It
+needs Chromium (see ``chromium.py``).
 """
 
 from __future__ import annotations
 
 import functools
 import http.server
-import os
-import shutil
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 import yaml
+
+from .chromium import launch, unavailable
 from .toc import toc_pages
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
-def _unavailable(reason):
-    if os.environ.get("CNNCOURSE_REQUIRE_BROWSER") == "1":
-        pytest.fail(reason)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
 def site():
     if not (HTML / "index.html").is_file():
-        _unavailable(f"no built book in {HTML}: run `make book` first")
+        unavailable(f"no built book in {HTML}: run `make book` first")
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
@@ -51,12 +41,10 @@ def site():
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).is_file():
-        _unavailable("Chromium is not installed (Debian: apt-get install chromium); .ci/run installs it")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
