@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnncourse.analysis import _macs_per_module
+from cnncourse.analysis import macs_per_module
 from cnncourse.layers import AvgPool2d, BatchNorm2d, Conv2d, MaxPool2d
 from cnncourse.models.registry import register
 
@@ -156,7 +156,7 @@ def table1_costs():
     """
     with torch.device("meta"):
         net = GoogLeNet(variant="paper").eval()
-    macs = _macs_per_module(net, (3, 224, 224))
+    macs = macs_per_module(net, (3, 224, 224))
     costs = {}
     for name in TABLE_1:
         parts = [getattr(net, part) for part in name.split("+")]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnncourse.layers import AvgPool2d, Conv2d, MaxPool2d, avg_pool2d
+from cnncourse.layers import Conv2d, MaxPool2d, avg_pool2d
 from cnncourse.models.registry import register
 
 # Which S2 maps (columns) each C3 map (rows) sees: Table I of LeCun et al. (1998).
@@ -35,7 +35,13 @@ class ScaledTanh(nn.Module):
 
 
 class Subsampling(nn.Module):
-    """S2/S4: the sum of each 2x2 block times a trainable coefficient, plus a trainable bias, per map."""
+    """S2/S4: the sum of each 2x2 block times a trainable coefficient, plus a trainable bias, per map.
+
+    Its window (``kernel_size``, ``stride``) is declared like a pooling
+    layer's, so receptive-field arithmetic sees it as the downsampling it is.
+    """
+
+    kernel_size, stride, padding = (2, 2), (2, 2), (0, 0)
 
     def __init__(self, channels):
         super().__init__()
@@ -43,7 +49,7 @@ class Subsampling(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x):
-        return 4 * avg_pool2d(x, 2) * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
+        return 4 * avg_pool2d(x, self.kernel_size, self.stride) * self.weight.view(1, -1, 1, 1) + self.bias.view(1, -1, 1, 1)
 
 
 class SparseConv2d(Conv2d):
