@@ -12,11 +12,11 @@ import torch
 def ten_crops(images, size):
     """AlexNet's ten test-time patches of every image: (N, C, H, W) -> (N, 10, C, size, size).
 
-    Order: top-left, top-right, bottom-left, bottom-right and centre crops of
-    size x size, then the same five of the left-right mirrored image. For the
-    centre crop of an H x W image, start at row (H - size + 1) // 2 and column
-    (W - size + 1) // 2 (half the margin, rounded up). Raise ValueError when
-    size is larger than H or W.
+    The four corner crops and the centre crop of size x size, and the
+    left-right mirror image of each of these five. Any order will do (AlexNet
+    averages the ten predictions). For the centre crop of an H x W image,
+    start at row (H - size + 1) // 2 and column (W - size + 1) // 2 (half the
+    margin, rounded up). Raise ValueError when size is larger than H or W.
 
     Hint: slice the five windows out of images, stack them on dim 1, and do
     the same for images.flip(-1); torch.cat the two stacks.

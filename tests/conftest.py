@@ -12,10 +12,18 @@ Each test carries points (``@pytest.mark.points(n)``). A submission that does
 not import, raises or hangs (``--exercise-timeout`` seconds per test) scores 0
 on the affected tests; every other test is still graded. The run ends with a
 score table and writes Gradescope's ``results.json`` (``--results-json``).
+
+An exercise that re-implements a library routine forbids it:
+``@pytest.mark.forbid("torch.nn.functional.conv2d", ...)`` makes every alias
+of those routines raise :class:`ForbiddenCall` when code in the graded
+folder calls them (directly or through ``nn.Conv2d``); the test itself may
+still call them for its reference. For a class, constructing it is forbidden.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import importlib.util
 import json
 import os
@@ -120,9 +128,81 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.timeout(seconds, method="signal"))
 
 
+class ForbiddenCall(RuntimeError):
+    """The graded code called the routine its exercise re-implements."""
+
+
+def _resolve(dotted: str):
+    """(owner, attribute, object) for ``package.module.attribute[.attribute]``."""
+    parts = dotted.split(".")
+    for cut in range(len(parts) - 1, 0, -1):
+        try:
+            owner = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attribute in parts[cut:-1]:
+            owner = getattr(owner, attribute)
+        return owner, parts[-1], getattr(owner, parts[-1])
+    raise ValueError(f"forbid: cannot resolve {dotted!r}")
+
+
+def _called_from(folder: str) -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(folder):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _forbid(monkeypatch, dotted: str, folder: str):
+    """Make ``dotted`` (and every alias of it in loaded modules) raise when called from ``folder``."""
+    owner, attribute, original = _resolve(dotted)
+    message = f"{dotted} is the routine this exercise re-implements; the grader forbids calling it here"
+    if isinstance(original, type):  # a class: forbid constructing it
+        init = original.__init__
+
+        @functools.wraps(init)
+        def guarded_init(self, *args, **kwargs):
+            if _called_from(folder):
+                raise ForbiddenCall(message)
+            init(self, *args, **kwargs)
+
+        monkeypatch.setattr(original, "__init__", guarded_init)
+        return
+
+    @functools.wraps(original)
+    def guarded(*args, **kwargs):
+        if _called_from(folder):
+            raise ForbiddenCall(message)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, attribute, guarded)
+    # Aliases too (torch.conv2d is F.conv2d; layers.conv2d is layers.conv.conv2d), except in the module
+    # that defines a Python function: its own code may look itself up (torchvision's kernel registry does).
+    home = getattr(original, "__globals__", {}).get("__name__")
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None) or {}
+        if namespace.get("__name__") == home and module is not owner:
+            continue
+        for name, value in list(namespace.items()):
+            if value is original:
+                monkeypatch.setattr(module, name, guarded)
+
+
 @pytest.fixture
 def submission(request):
-    """``submission("convolution")`` imports that module from the folder being graded."""
+    """``submission("convolution")`` imports that module from the folder being graded.
+
+    The routines the test forbids (``@pytest.mark.forbid``) raise when the
+    submission calls them, from the import on.
+    """
+    folder = str(_impl_dir(request.config)) + os.sep
+    marker = request.node.get_closest_marker("forbid")
+    if marker is not None:
+        monkeypatch = request.getfixturevalue("monkeypatch")
+        for dotted in marker.args:
+            _forbid(monkeypatch, dotted, folder)
 
     def load(name: str):
         path = _impl_dir(request.config) / f"{name}.py"

@@ -8,6 +8,7 @@ from cnncourse.analysis import receptive_field
 SIZES = [(32, 5, 1, 0, 1), (224, 7, 2, 3, 1), (227, 11, 4, 0, 1), (13, 3, 2, 1, 2), (10, 4, 3, 0, 1), (64, 3, 1, 4, 4)]
 
 
+@pytest.mark.forbid("cnncourse.analysis.conv_output_size", "torch.nn.functional.conv2d", "cnncourse.layers.conv2d")
 @pytest.mark.points(2)
 @pytest.mark.parametrize("n, k, s, p, d", SIZES)
 def test_output_size(submission, n, k, s, p, d):
@@ -24,6 +25,8 @@ STACKS = [
 ]
 
 
+@pytest.mark.forbid("cnncourse.analysis.receptive_field", "cnncourse.analysis.receptive_fields",
+                    "cnncourse.analysis.measure_receptive_field")
 @pytest.mark.points(3)
 @pytest.mark.parametrize("layers", STACKS, ids=["vgg-3x3", "resnet-stem", "dilated", "alexnet", "1x1"])
 def test_receptive_field_size(submission, layers):

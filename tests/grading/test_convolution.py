@@ -28,17 +28,23 @@ def check_conv(fn, x_shape, w_shape, stride, padding, bias=True):
         torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5, msg=f"gradient wrt {name} differs")
 
 
+LOOPS = pytest.mark.forbid("torch.nn.functional.conv2d", "cnncourse.layers.conv2d", "cnncourse.layers.conv2d_loops")
+
+
+@LOOPS
 @pytest.mark.points(2)
 def test_conv2d_loops_no_padding(submission):
     check_conv(submission("convolution").conv2d_loops, *CASES[0], bias=False)
 
 
+@LOOPS
 @pytest.mark.points(3)
 @pytest.mark.parametrize("case", CASES[1:], ids=lambda c: f"x{c[0]}-w{c[1]}-s{c[2]}-p{c[3]}")
 def test_conv2d_loops(submission, case):
     check_conv(submission("convolution").conv2d_loops, *case)
 
 
+@pytest.mark.forbid("torch.nn.functional.unfold", "cnncourse.layers.im2col")
 @pytest.mark.points(3)
 @pytest.mark.parametrize("kernel, stride", [((3, 3), 1), ((2, 3), 2), ((1, 1), 3)], ids=["k3x3-s1", "k2x3-s2", "k1x1-s3"])
 def test_im2col_matches_unfold(submission, kernel, stride):
@@ -47,6 +53,7 @@ def test_im2col_matches_unfold(submission, kernel, stride):
     torch.testing.assert_close(cols, F.unfold(x, kernel, stride=stride))
 
 
+@pytest.mark.forbid("torch.nn.functional.conv2d", "cnncourse.layers.conv2d", "cnncourse.layers.conv2d_loops")
 @pytest.mark.points(3)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"x{c[0]}-w{c[1]}-s{c[2]}-p{c[3]}")
 def test_conv2d_im2col(submission, case):

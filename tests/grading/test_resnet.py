@@ -28,6 +28,11 @@ def randomise_batch_norm(module):
 CASES = [("BasicBlock", 16, 16, 1), ("BasicBlock", 16, 32, 2), ("Bottleneck", 64, 16, 1), ("Bottleneck", 32, 16, 2)]
 
 
+BLOCKS = pytest.mark.forbid("torchvision.models.resnet.BasicBlock", "torchvision.models.resnet.Bottleneck",
+                            "cnncourse.models.resnet.BasicBlock", "cnncourse.models.resnet.Bottleneck")
+
+
+@BLOCKS
 @pytest.mark.points(3)
 @pytest.mark.parametrize("kind, in_channels, planes, stride", CASES)
 def test_block_loads_torchvision_weights_and_matches_in_eval(submission, kind, in_channels, planes, stride):
@@ -41,6 +46,7 @@ def test_block_loads_torchvision_weights_and_matches_in_eval(submission, kind, i
         torch.testing.assert_close(block.eval()(x), reference.eval()(x), atol=1e-5, rtol=1e-5)
 
 
+@BLOCKS
 @pytest.mark.points(1)
 @pytest.mark.parametrize("kind", ["BasicBlock", "Bottleneck"])
 def test_block_output_shape_and_gradients(submission, kind):

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 
+@pytest.mark.forbid("torch.nn.init.kaiming_normal_", "torch.nn.init.kaiming_uniform_", "cnncourse.train.he_init")
 @pytest.mark.points(3)
 @pytest.mark.parametrize("shape, fan_in", [((512, 400), 400), ((256, 32, 3, 3), 288), ((64, 8, 5, 5), 200)])
 def test_he_normal_has_the_right_spread(submission, shape, fan_in):
@@ -18,6 +19,9 @@ def test_he_normal_has_the_right_spread(submission, shape, fan_in):
     assert weight.grad_fn is None
 
 
+@pytest.mark.forbid("torch.optim.lr_scheduler.CosineAnnealingLR", "torch.optim.lr_scheduler.LinearLR",
+                    "torch.optim.lr_scheduler.SequentialLR", "torch.optim.lr_scheduler.LambdaLR",
+                    "torch.optim.lr_scheduler.OneCycleLR")
 @pytest.mark.points(3)
 def test_warmup_cosine_lr(submission):
     lr = submission("training").warmup_cosine_lr

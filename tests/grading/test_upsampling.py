@@ -8,6 +8,8 @@ CASES = [((1, 1, 2, 2), (1, 1, 2, 2), 1, 0), ((2, 3, 4, 5), (3, 2, 3, 3), 1, 1),
          ((1, 2, 5, 3), (2, 3, 4, 4), 2, 1), ((1, 2, 3, 3), (2, 1, 3, 3), 3, 1)]
 
 
+@pytest.mark.forbid("torch.nn.functional.conv_transpose2d", "cnncourse.layers.conv_transpose2d",
+                    "cnncourse.layers.conv_matrix")
 @pytest.mark.points(3)
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding", CASES, ids=lambda v: str(v))
 def test_conv_transpose2d(submission, x_shape, w_shape, stride, padding):

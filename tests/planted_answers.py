@@ -1,0 +1,418 @@
+"""Planted answers for testing the grader: for every exercise, plausible wrong answers and correct alternatives.
+
+Each entry rewrites one solution block of ``solutions/<chapter>.py`` (the code
+between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` of one function or
+method) and says what the grader must make of it:
+
+* ``wrong``: the tests of ``exercise`` (test names starting with it) must lose
+  points. The mistakes are the ones students make: calling the library routine
+  the exercise re-implements, ignoring an argument, a classic slip.
+* ``right``: another correct formulation; every test must keep full marks.
+
+``tests/test_grading.py`` grades them in rounds (one plant per chapter and
+round), so a plant in one exercise also proves the other exercises of its
+chapter are graded independently.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Plant:
+    chapter: str
+    function: str  # "name" or "Class.method"
+    verdict: str  # "wrong" or "right"
+    why: str
+    body: str
+    exercise: str = ""  # prefix of the test names that must lose points (for "wrong")
+
+    @property
+    def scope(self) -> str:
+        """Prefix of every test of this exercise (a plant may cost any of them, no others)."""
+        return SCOPES[self.function.split(".")[0]]
+
+
+SCOPES = {
+    "conv2d_loops": "test_conv2d_loops", "im2col": "test_im2col", "conv2d_im2col": "test_conv2d_im2col",
+    "max_pool2d_forward": "test_max_pool2d_forward", "max_pool2d_backward": "test_max_pool2d_backward",
+    "output_size": "test_output_size", "receptive_field_size": "test_receptive_field_size",
+    "batch_norm_forward": "test_batch_norm", "conv_transpose2d": "test_conv_transpose2d", "fc_to_conv": "test_fc_to_conv",
+    "ten_crops": "test_ten_crops", "lenet_c3_params": "test_lenet_c3", "make_layers": "test_make_layers",
+    "vgg_conv_params": "test_vgg_conv_params", "inception_params": "test_inception_params",
+    "googlenet_loss": "test_googlenet_loss", "BasicBlock": "test_block", "Bottleneck": "test_block",
+    "DenseBlock": "test_dense_block", "separable_block": "test_separable_block", "he_normal_": "test_he_normal",
+    "warmup_cosine_lr": "test_warmup_cosine_lr",
+}
+
+
+def planted(source: str, function: str, body: str) -> str:
+    """``source`` with the solution block of ``function`` replaced by ``body``."""
+    tree = ast.parse(source)
+    owner, _, name = function.rpartition(".")
+    scope = tree.body
+    if owner:
+        scope = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == owner).body
+    node = next(n for n in scope if isinstance(n, ast.FunctionDef) and n.name == name)
+    lines = source.splitlines(keepends=True)
+    begin = next(i for i in range(node.lineno - 1, node.end_lineno) if lines[i].strip() == "### BEGIN SOLUTION")
+    end = next(i for i in range(begin, len(lines)) if lines[i].strip() == "### END SOLUTION")
+    indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+    new = "".join(indent + line + "\n" if line else "\n" for line in body.strip("\n").splitlines())
+    return "".join(lines[: begin + 1]) + new + "".join(lines[end:])
+
+
+LOOPS_NO_STRIDE = """
+x = F.pad(x, (padding, padding, padding, padding))
+n, _, h, w = x.shape
+f, _, kh, kw = weight.shape
+out = x.new_zeros(n, f, h - kh + 1, w - kw + 1)
+for i in range(h - kh + 1):
+    for j in range(w - kw + 1):
+        out[:, :, i, j] = torch.einsum("nchw,fchw->nf", x[:, :, i : i + kh, j : j + kw], weight)
+return out if bias is None else out + bias.view(1, -1, 1, 1)
+"""
+
+PLANTS = [
+    # --- convolution ---
+    Plant("convolution", "conv2d_loops", "wrong", "calls F.conv2d",
+          "return F.conv2d(x, weight, bias, stride=stride, padding=padding)", "test_conv2d_loops"),
+    Plant("convolution", "conv2d_loops", "wrong", "ignores stride", LOOPS_NO_STRIDE, "test_conv2d_loops"),
+    Plant("convolution", "conv2d_loops", "right", "loops over positions, einsum over filters",
+          LOOPS_NO_STRIDE.replace("h - kh + 1, w - kw + 1", "(h - kh) // stride + 1, (w - kw) // stride + 1")
+          .replace("range(h - kh + 1)", "range((h - kh) // stride + 1)").replace("range(w - kw + 1)", "range((w - kw) // stride + 1)")
+          .replace("x[:, :, i : i + kh, j : j + kw]", "x[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]")),
+    Plant("convolution", "im2col", "wrong", "calls F.unfold", "return F.unfold(x, kernel_size, stride=stride)",
+          "test_im2col"),
+    Plant("convolution", "im2col", "right", "Tensor.unfold windows, permuted", """
+kh, kw = kernel_size
+n, c = x.shape[:2]
+windows = x.unfold(2, kh, stride).unfold(3, kw, stride)  # (N, C, H_out, W_out, kH, kW)
+return windows.permute(0, 1, 4, 5, 2, 3).reshape(n, c * kh * kw, -1)
+"""),
+    Plant("convolution", "conv2d_im2col", "wrong", "ignores padding", """
+n_filters, _, kh, kw = weight.shape
+h_out, w_out = (x.shape[2] - kh) // stride + 1, (x.shape[3] - kw) // stride + 1
+out = (weight.reshape(n_filters, -1) @ im2col(x, (kh, kw), stride)).reshape(x.shape[0], n_filters, h_out, w_out)
+return out if bias is None else out + bias.view(1, -1, 1, 1)
+""", "test_conv2d_im2col"),
+    Plant("convolution", "conv2d_im2col", "wrong", "calls F.conv2d",
+          "return F.conv2d(x, weight, bias, stride=stride, padding=padding)", "test_conv2d_im2col"),
+    # --- pooling ---
+    Plant("pooling", "max_pool2d_forward", "wrong", "calls F.max_pool2d",
+          "return F.max_pool2d(x, kernel_size, stride, return_indices=True)", "test_max_pool2d_forward"),
+    Plant("pooling", "max_pool2d_forward", "wrong", "indices local to the window, not flat in the plane", """
+n, c, h, w = x.shape
+k, s = kernel_size, stride
+windows = x.unfold(2, k, s).unfold(3, k, s)
+values, local = windows.reshape(*windows.shape[:4], k * k).max(dim=-1)
+return values, local
+""", "test_max_pool2d_forward"),
+    Plant("pooling", "max_pool2d_forward", "right", "unfold windows, vectorised indices", """
+n, c, h, w = x.shape
+k, s = kernel_size, stride
+windows = x.unfold(2, k, s).unfold(3, k, s)  # (N, C, H_out, W_out, k, k)
+values, local = windows.reshape(*windows.shape[:4], k * k).max(dim=-1)
+rows = torch.arange(windows.shape[2]).view(-1, 1) * s + local // k
+cols = torch.arange(windows.shape[3]).view(1, -1) * s + local % k
+return values, rows * w + cols
+"""),
+    Plant("pooling", "max_pool2d_backward", "wrong", "scatter_ overwrites where windows overlap", """
+n, c, h, w = input_shape
+grad = grad_out.new_zeros(n, c, h * w)
+grad.scatter_(2, indices.reshape(n, c, -1), grad_out.reshape(n, c, -1))
+return grad.reshape(n, c, h, w)
+""", "test_max_pool2d_backward"),
+    Plant("pooling", "max_pool2d_backward", "wrong", "calls F.max_unpool2d",
+          "return F.max_unpool2d(grad_out, indices, 1, output_size=input_shape[-2:])", "test_max_pool2d_backward"),
+    Plant("pooling", "max_pool2d_backward", "right", "index_put_ with accumulate", """
+n, c, h, w = input_shape
+grad = grad_out.new_zeros(n * c, h * w)
+rows = torch.arange(n * c).view(-1, 1).expand(-1, indices[0, 0].numel())
+grad.index_put_((rows.reshape(-1), indices.reshape(-1)), grad_out.reshape(-1), accumulate=True)
+return grad.reshape(n, c, h, w)
+"""),
+    # --- variants of convolution ---
+    Plant("conv_variants", "output_size", "wrong", "ignores dilation",
+          "return (n + 2 * padding - kernel_size) // stride + 1", "test_output_size"),
+    Plant("conv_variants", "output_size", "wrong", "measures a real convolution", """
+import torch
+out = torch.nn.functional.conv2d(torch.zeros(1, 1, n, n), torch.zeros(1, 1, kernel_size, kernel_size),
+                                 stride=stride, padding=padding, dilation=dilation)
+return out.shape[-1]
+""", "test_output_size"),
+    Plant("conv_variants", "output_size", "right", "floor of the real quotient",
+          "import math\nreturn math.floor((n + 2 * padding - dilation * (kernel_size - 1) - 1) / stride) + 1"),
+    Plant("conv_variants", "receptive_field_size", "wrong", "ignores dilation", """
+r, jump = 1, 1
+for kernel_size, stride, dilation in layers:
+    r, jump = r + (kernel_size - 1) * jump, jump * stride
+return r
+""", "test_receptive_field_size"),
+    Plant("conv_variants", "receptive_field_size", "wrong", "calls analysis.receptive_field",
+          "from cnncourse.analysis import receptive_field\nreturn receptive_field(layers)[-1][0]",
+          "test_receptive_field_size"),
+    Plant("conv_variants", "receptive_field_size", "right", "the forward recursion with a jump", """
+r, jump = 1, 1
+for kernel_size, stride, dilation in layers:
+    r, jump = r + dilation * (kernel_size - 1) * jump, jump * stride
+return r
+"""),
+    # --- normalisation ---
+    Plant("normalization", "batch_norm_forward", "wrong", "calls F.batch_norm",
+          "return F.batch_norm(x, running_mean, running_var, gamma, beta, training, momentum, eps)",
+          "test_batch_norm_forward"),
+    Plant("normalization", "batch_norm_forward", "wrong", "ignores eps", """
+if training:
+    mean, var = x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=False)
+    count = x.numel() // x.shape[1]
+    with torch.no_grad():
+        running_mean.mul_(1 - momentum).add_(momentum * mean)
+        running_var.mul_(1 - momentum).add_(momentum * var * count / (count - 1))
+else:
+    mean, var = running_mean, running_var
+x_hat = (x - mean.view(1, -1, 1, 1)) / torch.sqrt(var.view(1, -1, 1, 1) + 1e-5)
+return gamma.view(1, -1, 1, 1) * x_hat + beta.view(1, -1, 1, 1)
+""", "test_batch_norm_forward_values"),
+    Plant("normalization", "batch_norm_forward", "wrong", "running variance without Bessel's correction", """
+if training:
+    mean, var = x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), unbiased=False)
+    with torch.no_grad():
+        running_mean.mul_(1 - momentum).add_(momentum * mean)
+        running_var.mul_(1 - momentum).add_(momentum * var)
+else:
+    mean, var = running_mean, running_var
+x_hat = (x - mean.view(1, -1, 1, 1)) / torch.sqrt(var.view(1, -1, 1, 1) + eps)
+return gamma.view(1, -1, 1, 1) * x_hat + beta.view(1, -1, 1, 1)
+""", "test_batch_norm_forward_updates"),
+    Plant("normalization", "batch_norm_forward", "right", "moments by hand, rsqrt", """
+c = x.shape[1]
+if training:
+    mean = x.transpose(0, 1).reshape(c, -1).mean(dim=1)
+    centred = x - mean.view(1, -1, 1, 1)
+    var = centred.square().transpose(0, 1).reshape(c, -1).mean(dim=1)
+    m = x.numel() // c
+    with torch.no_grad():
+        running_mean.copy_((1 - momentum) * running_mean + momentum * mean)
+        running_var.copy_((1 - momentum) * running_var + momentum * var * m / (m - 1))
+else:
+    mean, var = running_mean, running_var
+    centred = x - mean.view(1, -1, 1, 1)
+return centred * torch.rsqrt(var + eps).view(1, -1, 1, 1) * gamma.view(1, -1, 1, 1) + beta.view(1, -1, 1, 1)
+"""),
+    # --- upsampling ---
+    Plant("upsampling", "conv_transpose2d", "wrong", "calls F.conv_transpose2d",
+          "return F.conv_transpose2d(x, weight, stride=stride, padding=padding)", "test_conv_transpose2d"),
+    Plant("upsampling", "conv_transpose2d", "wrong", "ignores padding", """
+n, c_in, h, w = x.shape
+k = weight.shape[2]
+out = x.new_zeros(n, weight.shape[1], (h - 1) * stride + k, (w - 1) * stride + k)
+for i in range(h):
+    for j in range(w):
+        out[:, :, i * stride : i * stride + k, j * stride : j * stride + k] += torch.einsum("nc,cokl->nokl", x[:, :, i, j], weight)
+return out
+""", "test_conv_transpose2d"),
+    Plant("upsampling", "conv_transpose2d", "right", "zero insertion, then a stride-1 convolution with the flipped kernel", """
+n, c_in, h, w = x.shape
+k = weight.shape[2]
+spread = x.new_zeros(n, c_in, (h - 1) * stride + 1, (w - 1) * stride + 1)
+spread[:, :, ::stride, ::stride] = x
+flipped = weight.flip(-2, -1).transpose(0, 1)  # (C_out, C_in, k, k)
+return torch.nn.functional.conv2d(spread, flipped, padding=k - 1 - padding)
+"""),
+    # --- fully convolutional ---
+    Plant("fully_convolutional", "fc_to_conv", "wrong", "calls layers.linear_to_conv",
+          "from cnncourse.layers import linear_to_conv\nreturn linear_to_conv(linear, input_shape)", "test_fc_to_conv"),
+    Plant("fully_convolutional", "fc_to_conv", "wrong", "reshapes the weights in the wrong order (H, W, C)", """
+c, h, w = input_shape
+conv = nn.Conv2d(c, linear.out_features, kernel_size=(h, w), bias=linear.bias is not None)
+with torch.no_grad():
+    conv.weight.copy_(linear.weight.reshape(linear.out_features, h, w, c).permute(0, 3, 1, 2))
+    if linear.bias is not None:
+        conv.bias.copy_(linear.bias)
+return conv
+""", "test_fc_to_conv"),
+    Plant("fully_convolutional", "fc_to_conv", "right", "weights set through the state_dict", """
+c, h, w = input_shape
+conv = nn.Conv2d(c, linear.out_features, (h, w), bias=linear.bias is not None)
+state = {"weight": linear.weight.detach().view(-1, c, h, w)}
+if linear.bias is not None:
+    state["bias"] = linear.bias.detach()
+conv.load_state_dict(state)
+return conv
+"""),
+    # --- LeNet and AlexNet ---
+    Plant("lenet_alexnet", "ten_crops", "wrong", "calls torchvision's ten_crop", """
+import torchvision.transforms.v2.functional as TF
+if size > min(images.shape[-2:]):
+    raise ValueError("too large")
+return torch.stack(TF.ten_crop(images, [size, size]), dim=1)
+""", "test_ten_crops"),
+    Plant("lenet_alexnet", "ten_crops", "wrong", "forgets the mirror images", """
+h, w = images.shape[-2:]
+if size > h or size > w:
+    raise ValueError("too large")
+top, left = (h - size + 1) // 2, (w - size + 1) // 2
+corners = [(0, 0), (0, w - size), (h - size, 0), (h - size, w - size), (top, left)]
+five = [images[..., i : i + size, j : j + size] for i, j in corners]
+return torch.stack(five + five, dim=1)
+""", "test_ten_crops_match"),
+    Plant("lenet_alexnet", "ten_crops", "right", "mirrors each crop after cropping (another order)", """
+h, w = images.shape[-2:]
+if size > h or size > w:
+    raise ValueError(f"size {size} is larger than {h}x{w}")
+top, left = (h - size + 1) // 2, (w - size + 1) // 2
+crops = [images[..., i : i + size, j : j + size]
+         for i, j in [(0, 0), (0, w - size), (h - size, 0), (h - size, w - size), (top, left)]]
+return torch.stack([c for crop in crops for c in (crop, crop.flip(-1))], dim=1)
+"""),
+    Plant("lenet_alexnet", "lenet_c3_params", "wrong", "ignores kernel_size",
+          "return sum(len(inputs) for inputs in table) * 25 + len(table)", "test_lenet_c3_params"),
+    Plant("lenet_alexnet", "lenet_c3_params", "wrong", "forgets the biases",
+          "return sum(len(inputs) for inputs in table) * kernel_size * kernel_size", "test_lenet_c3_params"),
+    Plant("lenet_alexnet", "lenet_c3_params", "right", "per output map",
+          "return sum(len(inputs) * kernel_size**2 + 1 for inputs in table)"),
+    # --- VGG ---
+    Plant("vgg", "make_layers", "wrong", "calls torchvision's make_layers", """
+import torchvision
+return torchvision.models.vgg.make_layers([c for c in config if c != "LRN"], batch_norm)
+""", "test_make_layers"),
+    Plant("vgg", "make_layers", "wrong", "ignores in_channels", """
+modules, channels = [], 3
+for item in config:
+    if item == "M":
+        modules.append(nn.MaxPool2d(2, 2))
+    elif item != "LRN":
+        size, width = (1, int(item.split("-")[1])) if isinstance(item, str) else (3, item)
+        modules += [nn.Conv2d(channels, width, size, padding=size // 2)]
+        modules += [nn.BatchNorm2d(width)] if batch_norm else []
+        modules += [nn.ReLU(inplace=True)]
+        channels = width
+return nn.Sequential(*modules)
+""", "test_make_layers_handles"),
+    Plant("vgg", "vgg_conv_params", "wrong", "ignores in_channels", """
+total, channels = 0, 3
+for item in config:
+    if item not in ("M", "LRN"):
+        size, width = (1, int(item.split("-")[1])) if isinstance(item, str) else (3, item)
+        total += size * size * channels * width + width
+        channels = width
+return total
+""", "test_vgg_conv_params_with_one"),
+    Plant("vgg", "vgg_conv_params", "wrong", "builds the layers and calls analysis.count_params", """
+from cnncourse.analysis import count_params
+from cnncourse.models.vgg import make_layers as build
+return count_params(build(config, in_channels))
+""", "test_vgg_conv_params"),
+    Plant("vgg", "vgg_conv_params", "right", "builds its own layers and counts their parameters",
+          "return sum(p.numel() for p in make_layers(config, in_channels).parameters())"),
+    # --- GoogLeNet ---
+    Plant("googlenet", "inception_params", "wrong", "builds the module and calls analysis.count_params", """
+from cnncourse.analysis import count_params
+from cnncourse.models.googlenet import Inception
+return count_params(Inception(in_channels, c1, c3r, c3, c5r, c5, pool_proj, batch_norm=False, five=5))
+""", "test_inception_params"),
+    Plant("googlenet", "inception_params", "wrong", "forgets the biases", """
+return (in_channels * c1 + in_channels * c3r + 9 * c3r * c3 + in_channels * c5r + 25 * c5r * c5
+        + in_channels * pool_proj)
+""", "test_inception_params"),
+    Plant("googlenet", "googlenet_loss", "wrong", "hard-codes 0.3 instead of aux_weight", """
+if not isinstance(outputs, tuple):
+    return F.cross_entropy(outputs, target)
+main, aux2, aux1 = outputs
+return F.cross_entropy(main, target) + 0.3 * (F.cross_entropy(aux2, target) + F.cross_entropy(aux1, target))
+""", "test_googlenet_loss_weights"),
+    Plant("googlenet", "googlenet_loss", "right", "one weighted sum over the heads", """
+heads = outputs if isinstance(outputs, tuple) else (outputs,)
+weights = [1.0] + [aux_weight] * (len(heads) - 1)
+return sum(wt * F.cross_entropy(h, target) for wt, h in zip(weights, heads))
+"""),
+    # --- ResNet ---
+    Plant("resnet", "BasicBlock.__init__", "wrong", "takes torchvision's block apart", """
+import torchvision
+for name, module in torchvision.models.resnet.BasicBlock(
+        in_channels, planes, stride, _projection(in_channels, planes, stride)).named_children():
+    setattr(self, name, module)
+""", "test_block_loads_torchvision_weights_and_matches_in_eval[BasicBlock"),
+    Plant("resnet", "Bottleneck.__init__", "wrong", "puts the stride on the first 1x1 convolution (v1, not v1.5)", """
+out_channels = planes * self.expansion
+self.conv1 = nn.Conv2d(in_channels, planes, 1, stride, bias=False)
+self.bn1 = nn.BatchNorm2d(planes)
+self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+self.bn2 = nn.BatchNorm2d(planes)
+self.conv3 = nn.Conv2d(planes, out_channels, 1, bias=False)
+self.bn3 = nn.BatchNorm2d(out_channels)
+self.relu = nn.ReLU(inplace=True)
+self.downsample = _projection(in_channels, out_channels, stride)
+""", "test_block_loads_torchvision_weights_and_matches_in_eval[Bottleneck-32"),
+    Plant("resnet", "BasicBlock.forward", "wrong", "applies the ReLU before the addition", """
+out = self.relu(self.bn1(self.conv1(x)))
+out = self.relu(self.bn2(self.conv2(out)))
+return out + (x if self.downsample is None else self.downsample(x))
+""", "test_block_loads_torchvision_weights_and_matches_in_eval[BasicBlock"),
+    Plant("resnet", "BasicBlock.forward", "right", "the shortcut computed first, functional ReLU", """
+identity = x if self.downsample is None else self.downsample(x)
+out = nn.functional.relu(self.bn1(self.conv1(x)))
+return nn.functional.relu(self.bn2(self.conv2(out)) + identity)
+"""),
+    # --- DenseNet, MobileNet, BagNet ---
+    Plant("densenet_mobilenet_bagnet", "DenseBlock.__init__", "wrong", "takes torchvision's dense block apart", """
+from torchvision.models.densenet import _DenseBlock
+for name, module in _DenseBlock(num_layers, in_channels, bn_size, growth_rate, drop_rate=0.0).items():
+    self[name] = module
+""", "test_dense_block"),
+    Plant("densenet_mobilenet_bagnet", "DenseBlock.forward", "wrong", "each layer reads only the previous output", """
+features, h = [x], x
+for i, layer in enumerate(self.values()):
+    h = layer(h if i == 0 else torch.cat([x, h], 1))
+    features.append(h)
+return torch.cat(features, 1)
+""", "test_dense_block_loads"),
+    Plant("densenet_mobilenet_bagnet", "separable_block", "wrong", "puts the stride on the pointwise convolution", """
+return nn.Sequential(
+    nn.Conv2d(in_channels, in_channels, 3, 1, 1, groups=in_channels, bias=False),
+    nn.BatchNorm2d(in_channels), nn.ReLU(inplace=True),
+    nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
+    nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True),
+)
+""", "test_separable_block"),
+    Plant("densenet_mobilenet_bagnet", "separable_block", "wrong", "builds the course's DepthwiseSeparableConv2d", """
+from cnncourse.layers import DepthwiseSeparableConv2d
+return nn.Sequential(DepthwiseSeparableConv2d(in_channels, out_channels, stride=stride))
+""", "test_separable_block"),
+    # --- training ---
+    Plant("training", "he_normal_", "wrong", "calls nn.init.kaiming_normal_",
+          "return torch.nn.init.kaiming_normal_(weight, nonlinearity='relu')", "test_he_normal"),
+    Plant("training", "he_normal_", "wrong", "uses the fan-out", """
+with torch.no_grad():
+    return weight.normal_(0.0, math.sqrt(2.0 / (weight.shape[0] * weight[0, 0].numel())))
+""", "test_he_normal"),
+    Plant("training", "he_normal_", "right", "standard normal, scaled in place", """
+with torch.no_grad():
+    return weight.copy_(torch.randn(weight.shape) * math.sqrt(2.0 / weight[0].numel()))
+"""),
+    Plant("training", "warmup_cosine_lr", "wrong", "ignores the warm-up", """
+return base_lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
+""", "test_warmup_cosine_lr"),
+    Plant("training", "warmup_cosine_lr", "right", "the cosine written with sin squared", """
+if step < warmup_steps:
+    return base_lr * (step + 1) / warmup_steps
+t = (step - warmup_steps) / (total_steps - warmup_steps)
+return base_lr * (1 - math.sin(math.pi * t / 2) ** 2)
+"""),
+]
+
+
+def rounds() -> list[list[Plant]]:
+    """The plants in rounds with at most one plant per chapter each."""
+    result: list[list[Plant]] = []
+    for plant in PLANTS:
+        for group in result:
+            if all(p.chapter != plant.chapter for p in group):
+                group.append(plant)
+                break
+        else:
+            result.append([plant])
+    return result
