@@ -19,7 +19,8 @@ from cnncourse.layers.pooling import (
     cross_channel_max_pool, global_avg_pool2d, max_pool1d, max_pool2d, max_pool2d_backward, spatial_pyramid_pool,
 )
 from cnncourse.layers.upsampling import (
-    ConvTranspose2d, bed_of_nails, conv_matrix, conv_transpose2d, max_unpool2d, upsample_bilinear, upsample_nearest,
+    ConvTranspose2d, bed_of_nails, bilinear_kernel, bilinear_transposed_conv, conv_matrix, conv_transpose2d, max_unpool2d,
+    upsample_bilinear, upsample_nearest,
 )
 from cnncourse.layers.variants import AsymmetricConv2d, Bottleneck, ConvBNAct, DepthwiseSeparableConv2d, StackedConv2d
 

@@ -6,7 +6,9 @@
 * :func:`upsample_bilinear`: interpolate linearly in both directions (like ``F.interpolate``);
 * :func:`conv_transpose2d`: the transposed convolution, from scratch;
 * :func:`conv_matrix`: a convolution as the matrix W with conv(x) = W @ x, so that the
-  transposed convolution is W.T @ y.
+  transposed convolution is W.T @ y;
+* :func:`bilinear_kernel` and :func:`bilinear_transposed_conv`: the transposed
+  convolution that starts out as bilinear upsampling (FCN's initialisation).
 """
 
 from __future__ import annotations
@@ -166,6 +168,41 @@ def conv_matrix(weight, input_shape, stride=1, padding=0, dilation=1, groups=1, 
     basis = torch.eye(n_in, dtype=weight.dtype, device=weight.device).view(n_in, *shape)
     columns = conv2d(basis, weight, None, stride, padding, dilation, groups)  # (n_in, C_out, H_out, W_out)
     return columns.reshape(n_in, -1).T
+
+
+def bilinear_kernel(channels, scale_factor):
+    """The weight (C, C, k, k) of a transposed convolution that upsamples bilinearly by ``scale_factor``.
+
+    Long et al. (2015) initialise FCN's upsampling layers this way and let
+    training refine them. The kernel has size k = 2f - f % 2 for a factor f;
+    each output channel copies its own input channel (a diagonal weight), and
+    the k x k stamp is the outer product of the 1-D tent
+    ``1 - |i - c| / f`` (c the stamp's centre). With stride f and padding
+    ``(k - f) // 2`` (:func:`bilinear_transposed_conv`) the output equals
+    ``F.interpolate(..., mode="bilinear", align_corners=False)`` away from the
+    border.
+    """
+    if not isinstance(scale_factor, int) or scale_factor < 1:
+        raise ValueError(f"bilinear_kernel: scale_factor must be a positive int; got {scale_factor!r}")
+    if not isinstance(channels, int) or channels < 1:
+        raise ValueError(f"bilinear_kernel: channels must be a positive int; got {channels!r}")
+    f = scale_factor
+    k = 2 * f - f % 2
+    centre = f - 1 if k % 2 == 1 else f - 0.5
+    tent = 1 - (torch.arange(k, dtype=torch.float32) - centre).abs() / f
+    weight = torch.zeros(channels, channels, k, k)
+    weight[range(channels), range(channels)] = tent[:, None] * tent[None, :]
+    return weight
+
+
+def bilinear_transposed_conv(channels, scale_factor):
+    """A :class:`ConvTranspose2d` initialised to bilinear upsampling by ``scale_factor`` (see :func:`bilinear_kernel`)."""
+    weight = bilinear_kernel(channels, scale_factor)
+    k = weight.shape[-1]
+    layer = ConvTranspose2d(channels, channels, k, stride=scale_factor, padding=(k - scale_factor) // 2, bias=False)
+    with torch.no_grad():
+        layer.weight.copy_(weight)
+    return layer
 
 
 class ConvTranspose2d(nn.ConvTranspose2d):

@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from cnncourse.layers import conv2d
 from cnncourse.layers.pooling import max_pool2d
 from cnncourse.layers.upsampling import (
-    ConvTranspose2d, bed_of_nails, conv_matrix, conv_transpose2d, max_unpool2d, upsample_bilinear, upsample_nearest,
+    ConvTranspose2d, bed_of_nails, bilinear_kernel, bilinear_transposed_conv, conv_matrix, conv_transpose2d, max_unpool2d,
+    upsample_bilinear, upsample_nearest,
 )
 
 LECTURE = torch.tensor([[[[1.0, 2], [3, 4]]]])
@@ -114,3 +115,32 @@ def test_bad_input_errors(call, words):
         call()
     for word in words:
         assert word in str(info.value), (word, str(info.value))
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4, 8])
+def test_bilinear_transposed_conv_is_bilinear_upsampling_away_from_the_border(factor):
+    """FCN's initialisation (Long et al., 2015): the layer starts as F.interpolate(mode='bilinear')."""
+    torch.manual_seed(factor)
+    x = torch.randn(2, 3, 9, 7)
+    layer = bilinear_transposed_conv(3, factor)
+    assert layer.weight.shape[-1] == 2 * factor - factor % 2 and layer.stride == (factor, factor)
+    with torch.no_grad():
+        out = layer(x)
+    reference = F.interpolate(x, scale_factor=factor, mode="bilinear", align_corners=False)
+    assert out.shape == reference.shape
+    inner = (..., slice(factor, -factor), slice(factor, -factor))
+    torch.testing.assert_close(out[inner], reference[inner], atol=1e-5, rtol=1e-5)
+    assert (bilinear_kernel(3, factor)[0, 1] == 0).all()  # each channel upsamples only itself
+    with pytest.raises(ValueError, match="scale_factor must be a positive int; got 0"):
+        bilinear_kernel(3, 0)
+
+
+@pytest.mark.parametrize("stride, padding, kernel", [(2, 0, 3), (2, 1, 4), (3, 1, 3), (1, 1, 3)])
+def test_transposed_convolution_is_a_convolution_of_the_zero_inserted_input(stride, padding, kernel):
+    """Dumoulin & Visin (2016): stride-s transposed conv = stride-1 conv with the flipped kernel over the
+    input with s - 1 zeros between pixels, padded by k - 1 - p."""
+    torch.manual_seed(0)
+    x, w = torch.randn(1, 2, 5, 4), torch.randn(2, 3, kernel, kernel)
+    spread = bed_of_nails(x, stride)[..., : (5 - 1) * stride + 1, : (4 - 1) * stride + 1]
+    as_conv = F.conv2d(spread, w.flip(-2, -1).transpose(0, 1), padding=kernel - 1 - padding)
+    torch.testing.assert_close(as_conv, conv_transpose2d(x, w, stride=stride, padding=padding), atol=1e-5, rtol=1e-5)
