@@ -15,6 +15,11 @@ from torch import nn
 from cnncourse.layers import Conv2d, LocalResponseNorm, MaxPool2d
 from cnncourse.models.registry import register
 
+# Local response normalisation as in the paper: k = 2, n = 5, alpha = 1e-4, beta = 0.75 in
+# b = a / (k + alpha * sum of a^2 over n channels)^beta. PyTorch divides its alpha by n, so
+# the paper's alpha is alpha * n there.
+LRN_PAPER = dict(size=5, alpha=1e-4 * 5, beta=0.75, k=2.0)
+
 # (filters, kernel, stride, padding, groups, LRN after, max pool after) per convolution layer
 PAPER = [(96, 11, 4, 0, 1, True, True), (256, 5, 1, 2, 2, True, True), (384, 3, 1, 1, 1, False, False),
          (384, 3, 1, 1, 2, False, False), (256, 3, 1, 1, 2, False, True)]
@@ -33,7 +38,7 @@ class AlexNet(nn.Module):
         layers, channels = [], in_channels
         for filters, k, s, p, g, lrn, pool in table:
             layers += [Conv2d(channels, filters, k, s, p, groups=g), nn.ReLU(inplace=True)]
-            layers += [LocalResponseNorm(5, alpha=5e-4 * 5, beta=0.75, k=2.0)] if lrn else []
+            layers += [LocalResponseNorm(**LRN_PAPER)] if lrn else []
             layers += [MaxPool2d(3, 2)] if pool else []
             channels = filters
         self.features = nn.Sequential(*layers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from torch import nn
 
 from cnncourse.layers import BatchNorm2d, Conv2d, LocalResponseNorm, MaxPool2d
+from cnncourse.models.alexnet import LRN_PAPER
 from cnncourse.models.registry import register
 
 CONFIGS = {
@@ -32,7 +33,7 @@ def make_layers(config, in_channels=3, batch_norm=False) -> nn.Sequential:
         if item == "M":
             layers.append(MaxPool2d(2, 2))
         elif item == "LRN":
-            layers.append(LocalResponseNorm(5, alpha=5e-4 * 5, beta=0.75, k=2.0))  # AlexNet's settings
+            layers.append(LocalResponseNorm(**LRN_PAPER))  # AlexNet's settings
         else:
             size, width = (1, int(item.split("-")[1])) if isinstance(item, str) else (3, item)
             layers.append(Conv2d(channels, width, size, padding=size // 2))

@@ -103,3 +103,13 @@ def test_bagnet_evidence_takes_cpu_images_for_a_gpu_model_and_returns_cpu_maps()
             logits = net(images.cuda())
         assert not evidence.is_cuda and logits.is_cuda
         torch.testing.assert_close(evidence.mean((2, 3)), logits.cpu())
+
+
+@pytest.mark.parametrize("name", ["alexnet_paper", "vgg11_lrn"])
+def test_local_response_norm_uses_the_papers_constants(name):
+    """Krizhevsky et al. (2012): b = a / (2 + 1e-4 * sum over 5 neighbouring channels of a^2)^0.75."""
+    lrn = next(m for m in models.get(name).modules() if isinstance(m, torch.nn.LocalResponseNorm))
+    a = torch.randn(1, 8, 3, 3) * 20
+    squares = torch.nn.functional.pad(a.square(), (0, 0, 0, 0, 2, 2))
+    window = sum(squares[:, i : i + 8] for i in range(5))
+    torch.testing.assert_close(lrn(a), a / (2 + 1e-4 * window) ** 0.75)
