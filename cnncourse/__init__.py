@@ -6,10 +6,10 @@ The notebooks import this package; they never re-implement it.
 """
 
 from cnncourse import simcuda
-from cnncourse.runtime import Profile, device, device_of, profile, seed_everything, setup
+from cnncourse.runtime import Profile, device, device_name, device_of, profile, seed_everything, setup
 
 __version__ = "0.1.0"
 
-__all__ = ["Profile", "device", "device_of", "profile", "seed_everything", "setup", "__version__"]
+__all__ = ["Profile", "device", "device_name", "device_of", "profile", "seed_everything", "setup", "__version__"]
 
 simcuda.enable_from_environment()  # CNNCOURSE_SIMULATE_CUDA=1: the tests' simulated GPU

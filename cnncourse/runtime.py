@@ -102,6 +102,12 @@ def _requested_device(requested: str) -> torch.device:
     return dev
 
 
+def device_name(dev: torch.device | None = None) -> str:
+    """A readable name for ``dev`` (default :func:`device`): the GPU's model for CUDA."""
+    dev = device() if dev is None else torch.device(dev)
+    return torch.cuda.get_device_name(dev) if dev.type == "cuda" else dev.type
+
+
 def device_of(model: torch.nn.Module) -> torch.device:
     """The device a model's parameters (or buffers) live on; the CPU if it has none."""
     for tensor in model.parameters():
@@ -140,10 +146,8 @@ def setup(seed: int = 0) -> Profile:
 
     seed_everything(seed)
     active = profile()
-    dev = device()
-    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else dev.type
     print(
-        f"cnncourse {cnncourse.__version__} | profile: {active} | device: {name} "
+        f"cnncourse {cnncourse.__version__} | profile: {active} | device: {device_name()} "
         f"| torch {torch.__version__} | seed {seed}\n"
         f"(to switch: %env CNNCOURSE_PROFILE={'full' if active.quick else 'quick'} "
         f"or %env CNNCOURSE_DEVICE=cpu, then run this cell again)"

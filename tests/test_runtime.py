@@ -75,3 +75,9 @@ def test_device_of_a_model():
     assert cnncourse.device_of(torch.nn.ReLU()).type == "cpu"  # no parameters: the CPU
     with simcuda.simulated_cuda():
         assert cnncourse.device_of(torch.nn.BatchNorm1d(2, affine=False).cuda()).type == "cuda"
+
+
+def test_device_name():
+    assert cnncourse.device_name(torch.device("cpu")) == "cpu"
+    with simcuda.simulated_cuda():
+        assert cnncourse.device_name() == "simulated CUDA (on the CPU)"

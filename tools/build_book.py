@@ -46,16 +46,16 @@ def code_of(nb) -> list[str]:
     return [cell.source for cell in nb.cells if cell.cell_type == "code"]
 
 
-def stage(executed: Path) -> list[str]:
-    """Fill _build/staged; return the problems (missing or stale executed notebooks)."""
-    shutil.rmtree(STAGED, ignore_errors=True)
-    STAGED.mkdir(parents=True)
+def stage(executed: Path, staged: Path = STAGED) -> list[str]:
+    """Fill ``staged``; return the problems (missing or stale executed notebooks)."""
+    shutil.rmtree(staged, ignore_errors=True)
+    staged.mkdir(parents=True)
     for name in SOURCES:
         source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, STAGED / name)
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, staged / name)
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["execute"]["execute_notebooks"] = "off"
-    (STAGED / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (staged / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
     problems = []
     for path in toc_notebooks():
         relative = path.relative_to(ROOT)
@@ -66,8 +66,8 @@ def stage(executed: Path) -> list[str]:
         if code_of(nbformat.read(done, as_version=4)) != code_of(nbformat.read(path, as_version=4)):
             problems.append(f"{relative}: changed since `make nbval` executed it; run `make nbval` again")
             continue
-        (STAGED / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(done, STAGED / relative)
+        (staged / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(done, staged / relative)
     return problems
 
 
