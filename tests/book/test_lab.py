@@ -25,8 +25,6 @@ from pathlib import Path
 
 import pytest
 
-from .chromium import launch
-
 pytestmark = pytest.mark.lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -80,16 +78,6 @@ def lab(tmp_path_factory):
         server.terminate()
         server.wait(30)
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def _shutdown_kernels(base, token):
