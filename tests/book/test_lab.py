@@ -88,8 +88,11 @@ def _shutdown_kernels(base, token):
 
 
 def _open(browser, base, token, path):
+    """Open one notebook in a fresh workspace (``reset``: JupyterLab would otherwise reopen, and
+    start kernels for, every notebook an earlier page had open)."""
+    _shutdown_kernels(base, token)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{base}/lab/tree/{path.relative_to(ROOT)}?token={token}")
+    page.goto(f"{base}/lab/tree/{path.relative_to(ROOT)}?reset&token={token}")
     markdown_cells = sum(c["cell_type"] == "markdown" for c in json.loads(path.read_text())["cells"])
     page.wait_for_function(  # every Markdown cell rendered (not just its empty container)
         "n => Array.from(document.querySelectorAll('.jp-Notebook .jp-MarkdownOutput'))"
@@ -122,6 +125,8 @@ def test_a_chapter_runs_all_cells_in_the_kernel_without_errors(lab, browser):
     page = _open(browser, base, token, path)
     try:
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        sessions = json.loads(urllib.request.urlopen(f"{base}/api/sessions?token={token}").read())
+        assert [s["path"] for s in sessions] == [str(path.relative_to(ROOT))], "only this notebook's kernel runs"
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
         code_cells = sum(c["cell_type"] == "code" for c in json.loads(path.read_text())["cells"])
