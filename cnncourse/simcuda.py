@@ -220,6 +220,11 @@ def _getitem(func, args, kwargs):
     return _mark_all(func(*args, **kwargs), is_marked(tensor))
 
 
+def _like_self(func, args, kwargs):
+    """``copy.deepcopy(t)``: the copy lives where ``t`` lives (the memo holds tensors of either device)."""
+    return _mark_all(func(*args, **kwargs), is_marked(args[0]))
+
+
 def _autograd_grad(func, args, kwargs):
     """``torch.autograd.grad``: each gradient lives where its input lives."""
     inputs = kwargs["inputs"] if "inputs" in kwargs else args[1]
@@ -249,6 +254,7 @@ _SPECIAL = {
     Tensor.cuda: _move,
     Tensor.cpu: _move,
     Tensor.__getitem__: _getitem,
+    Tensor.__deepcopy__: _like_self,
     torch.autograd.grad: _autograd_grad,
 }
 
@@ -286,6 +292,13 @@ def _stubs():
     """(module, name) -> stand-in for the runtime calls torch and the course make
     once CUDA is "available" (each would otherwise initialise a real driver)."""
     cuda, accelerator = torch.cuda, getattr(torch, "accelerator", None)
+    parameter_deepcopy = torch.nn.Parameter.__deepcopy__
+
+    def deepcopy_parameter(self, memo):  # Parameter builds its copy with _make_subclass, which no mode sees
+        copied = parameter_deepcopy(self, memo)
+        _mark(copied, is_marked(self))
+        return copied
+
     stubs = {
         (cuda, "is_available"): lambda: True,
         (cuda, "device_count"): lambda: 1,
@@ -298,6 +311,7 @@ def _stubs():
         (accelerator, "current_device_index"): lambda: 0,
         (accelerator, "current_stream"): lambda device=None: _Stream(),
         (accelerator, "synchronize"): lambda device=None: None,
+        (torch.nn.Parameter, "__deepcopy__"): deepcopy_parameter,
     }
     return {key: stub for key, stub in stubs.items() if hasattr(*key)}  # torch < 2.6 has no accelerator
 

@@ -162,3 +162,13 @@ def test_environment_switch_and_refusal_on_a_real_gpu(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     with pytest.raises(RuntimeError, match="real CUDA device"):
         simcuda.enable()
+
+
+def test_deepcopy_keeps_the_device(cuda):
+    import copy
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)).cuda()
+    copied = copy.deepcopy(model)
+    assert all(t.is_cuda for t in [*copied.parameters(), *copied.buffers()])
+    assert copied(torch.zeros(1, 3, 5, 5, device="cuda")).is_cuda
+    assert not copy.deepcopy(torch.zeros(2)).is_cuda and copy.deepcopy(torch.zeros(2, device="cuda")).is_cuda
