@@ -4,6 +4,7 @@
 * :func:`sample_image` / :func:`sample_images`: photos and textures shipped in
   scikit-image and scikit-learn;
 * :func:`shapes`: a seeded scene generator with boxes, masks and keypoints;
+  :func:`single_objects`: one shape per scene, as tensors, for classification;
 * :func:`random_crop`, :func:`random_hflip`: batch augmentation;
 * :func:`real_dataset`: MNIST, CIFAR-10 ... through torchvision, opt-in only.
 """
@@ -13,9 +14,10 @@ from cnncourse.data.digits import Split, digits
 from cnncourse.data.images import SAMPLE_IMAGES, sample_image, sample_images
 from cnncourse.data.real import real_dataset
 from cnncourse.data.shapes import CLASSES as SHAPE_CLASSES
-from cnncourse.data.shapes import Shapes, collate, shapes
+from cnncourse.data.shapes import ShapeSet, Shapes, collate, shapes, single_objects
 
 __all__ = [
     "SAMPLE_IMAGES", "SHAPE_CLASSES", "Shapes", "Split", "collate", "compose", "digits",
-    "random_crop", "random_hflip", "real_dataset", "sample_image", "sample_images", "shapes",
+    "random_crop", "random_hflip", "real_dataset", "sample_image", "sample_images", "ShapeSet", "shapes",
+    "single_objects",
 ]

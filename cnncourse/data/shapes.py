@@ -14,17 +14,26 @@ dict with
   circle's rim at its rotation angle; ``visible`` is 0 where a later
   object covers the point.
 
+The background is a coloured pattern of two gratings (``background=
+"gratings"``) or a random crop of one of the photographs and textures that
+ship with scikit-image and scikit-learn (``background="photos"``, natural
+image statistics for the Visualization part's networks).
+
 Scenes are deterministic: sample ``i`` of a dataset with seed ``s`` depends on
 ``(s, i)`` only, so it is the same in any order, worker or process.
 """
 
 from __future__ import annotations
 
+import functools
+from typing import NamedTuple
+
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, TensorDataset
 
 CLASSES = ("background", "circle", "square", "triangle")
+BACKGROUNDS = ("gratings", "photos")
 
 
 def _polygon(cx, cy, r, angle, n):
@@ -71,7 +80,8 @@ class Shapes(Dataset):
 
     classes = CLASSES
 
-    def __init__(self, n=1000, size=64, objects=(1, 4), min_visible=0.4, seed=0):
+    def __init__(self, n=1000, size=64, objects=(1, 4), min_visible=0.4, seed=0, background="gratings",
+                 radius=(0.1, 0.22)):
         if not isinstance(n, int) or n < 1:
             raise ValueError(f"shapes: n must be a positive int; got {n!r}")
         if not isinstance(size, int) or size < 16:
@@ -81,7 +91,15 @@ class Shapes(Dataset):
             raise ValueError(f"shapes: objects must be (min, max) with 1 <= min <= max; got {objects!r}")
         if not 0 <= min_visible <= 1:
             raise ValueError(f"shapes: min_visible must be in [0, 1]; got {min_visible!r}")
+        if not 0 < radius[0] <= radius[1] <= 0.5:
+            raise ValueError(f"shapes: radius must be (min, max) with 0 < min <= max <= 0.5 (fractions of size); "
+                             f"got {radius!r}")
+        self.radius = tuple(radius)
+        if background not in BACKGROUNDS:
+            raise ValueError(f"shapes: background must be one of {BACKGROUNDS}; got {background!r}")
         self.n, self.size, self.objects, self.min_visible, self.seed = n, size, (lo, hi), min_visible, seed
+        self.background = background
+        self._photos = _photos() if background == "photos" else None
         centres = np.arange(size, dtype=np.float32) + 0.5  # pixel centres
         self._x, self._y = np.meshgrid(centres, centres)
 
@@ -89,6 +107,26 @@ class Shapes(Dataset):
         return self.n
 
     def _background(self, rng):
+        """The background image (H, W, 3) and its mean colour."""
+        if self._photos is not None:
+            return self._photo_crop(rng)
+        return self._gratings(rng)
+
+    def _photo_crop(self, rng):
+        """A random square crop of a random photograph, resized to size x size."""
+        photo = self._photos[int(rng.integers(len(self._photos)))]
+        h, w = photo.shape[1:]
+        side = int(rng.integers(min(h, w) // 4, min(h, w) // 2 + 1))
+        top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        crop = photo[None, :, top : top + side, left : left + side]
+        crop = torch.nn.functional.interpolate(crop, size=(self.size, self.size), mode="bilinear",
+                                               align_corners=False, antialias=True)[0]
+        if rng.uniform() < 0.5:
+            crop = crop.flip(-1)
+        image = crop.permute(1, 2, 0).numpy().copy()
+        return image, image.reshape(-1, 3).mean(0)
+
+    def _gratings(self, rng):
         """A base colour modulated by two random gratings and fine noise."""
         s = self.size
         base = rng.uniform(0.15, 0.85, size=3).astype(np.float32)
@@ -108,7 +146,7 @@ class Shapes(Dataset):
         """Try to add one object that leaves every earlier one enough visible area."""
         s = self.size
         for _ in range(20):
-            r = rng.uniform(0.1, 0.22) * s
+            r = rng.uniform(*self.radius) * s
             cx, cy = rng.uniform(r, s - r, size=2)
             colour = rng.uniform(0, 1, size=3)
             if np.abs(colour - background).sum() < 0.6:  # too close to the background
@@ -160,9 +198,41 @@ class Shapes(Dataset):
         }
 
 
-def shapes(n=1000, size=64, objects=(1, 4), min_visible=0.4, seed=0) -> Shapes:
-    """A :class:`Shapes` dataset of ``n`` deterministic scenes."""
-    return Shapes(n=n, size=size, objects=objects, min_visible=min_visible, seed=seed)
+def shapes(n=1000, size=64, objects=(1, 4), min_visible=0.4, seed=0, background="gratings",
+           radius=(0.1, 0.22)) -> Shapes:
+    """A :class:`Shapes` dataset of ``n`` deterministic scenes (``radius``: the objects' radii as fractions of size)."""
+    return Shapes(n=n, size=size, objects=objects, min_visible=min_visible, seed=seed, background=background,
+                  radius=radius)
+
+
+@functools.lru_cache(maxsize=1)
+def _photos():
+    """Every embedded sample image as a (3, H, W) float tensor (grey ones repeated)."""
+    from cnncourse.data.images import sample_images
+
+    return tuple(image.expand(3, -1, -1).contiguous() for image in sample_images().values())
+
+
+class ShapeSet(NamedTuple):
+    """Single-object scenes as tensors: images (N, 3, S, S), labels (N,) in 0..2
+    (circle, square, triangle), masks (N, S, S) bool, the object's pixels."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    masks: torch.Tensor
+
+    def dataset(self) -> TensorDataset:
+        """(image, label) pairs for training a classifier."""
+        return TensorDataset(self.images, self.labels)
+
+
+def single_objects(n=1000, size=64, seed=0, background="photos", radius=(0.2, 0.35)) -> ShapeSet:
+    """``n`` scenes with one large shape each, for classification (its class, 0..2) and attribution (its mask)."""
+    scenes = Shapes(n=n, size=size, objects=(1, 1), seed=seed, background=background, radius=radius)
+    samples = [scenes[i] for i in range(n)]
+    return ShapeSet(torch.stack([s["image"] for s in samples]),
+                    torch.cat([s["labels"] for s in samples]) - 1,
+                    torch.cat([s["masks"] for s in samples]))
 
 
 def collate(batch):

@@ -10,9 +10,11 @@ follows the single-tower "one weird trick" variant (Krizhevsky, 2014):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from torch import nn
 
-from cnncourse.layers import Conv2d, LocalResponseNorm, MaxPool2d
+from cnncourse.layers import BatchNorm2d, Conv2d, LocalResponseNorm, MaxPool2d
 from cnncourse.models.registry import register
 
 # Local response normalisation as in the paper: k = 2, n = 5, alpha = 1e-4, beta = 0.75 in
@@ -57,3 +59,45 @@ register("alexnet", lambda **kw: AlexNet(variant="torchvision", **kw), torchvisi
          doc="AlexNet, torchvision's single-tower variant")
 register("alexnet_paper", lambda **kw: AlexNet(variant="paper", **kw),
          doc="AlexNet as in the 2012 paper: two towers (groups), LRN, 96-256-384-384-256 filters")
+
+
+class AlexNetMini(nn.Module):
+    """AlexNet's five convolutions c1..c5, scaled to 64x64 images: (N, C, 64, 64) -> (N, num_classes).
+
+    c1 is a 7x7 convolution with stride 2 (first-layer filters large enough
+    to read as images), c2 a 5x5 one, c3-c5 3x3 ones; 3x3/2 max pooling
+    follows c1 and c2. Each ``c<i>`` is a convolution, batch norm (unless
+    ``batch_norm=False``) and a ReLU, so ``model.c3`` is the third layer's
+    output and ``model.c1[0].weight`` its filters. A global pooling
+    (``"max"``, or ``"avg"`` as in GoogLeNet) and one linear layer close
+    the network; max pooling suits objects that cover a small part of the
+    image, which averaging would dilute with background. Used by
+    :mod:`cnncourse.zoo`.
+    """
+
+    WIDTHS = (24, 48, 64, 64, 64)
+
+    def __init__(self, num_classes: int = 10, in_channels: int = 3, widths: Sequence[int] = WIDTHS,
+                 batch_norm: bool = True, pool: str = "max"):
+        super().__init__()
+        if len(widths) != 5:
+            raise ValueError(f"AlexNetMini: widths needs 5 entries (c1..c5); got {tuple(widths)}")
+        if pool not in ("max", "avg"):
+            raise ValueError(f"AlexNetMini: pool must be 'max' or 'avg'; got {pool!r}")
+        c = [in_channels, *widths]
+        kernels = {1: (7, 2, 3), 2: (5, 1, 2), 3: (3, 1, 1), 4: (3, 1, 1), 5: (3, 1, 1)}
+        for i, (k, s, p) in kernels.items():
+            norm = [BatchNorm2d(c[i])] if batch_norm else []
+            self.add_module(f"c{i}", nn.Sequential(Conv2d(c[i - 1], c[i], k, s, p), *norm, nn.ReLU()))
+        self.pool1, self.pool2 = MaxPool2d(3, 2, 1), MaxPool2d(3, 2, 1)
+        self.pool = pool
+        self.fc = nn.Linear(c[5], num_classes)
+
+    def forward(self, x):
+        x = self.pool2(self.c2(self.pool1(self.c1(x))))
+        x = self.c5(self.c4(self.c3(x)))  # (N, c5, H / 8, W / 8)
+        return self.fc(x.amax(dim=(2, 3)) if self.pool == "max" else x.mean(dim=(2, 3)))
+
+
+register("alexnet_mini", lambda **kw: AlexNetMini(**kw),
+         doc="AlexNet's five convolutions c1..c5 for 64x64 images, batch norm, global pooling (the zoo's)")

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from cnncourse import data
 from cnncourse.data import SHAPE_CLASSES, collate, shapes
 
 
@@ -71,3 +72,23 @@ def test_bad_arguments(kwargs, words):
 def test_index_out_of_range(scenes):
     with pytest.raises(IndexError, match="index 200 out of range for 200"):
         scenes[200]
+
+
+def test_photo_backgrounds_and_single_objects():
+    scenes = data.shapes(n=6, size=48, objects=(1, 1), background="photos", radius=(0.2, 0.3), seed=3)
+    first = scenes[0]
+    assert first["image"].shape == (3, 48, 48) and len(first["labels"]) == 1
+    assert torch.equal(scenes[2]["image"], data.shapes(n=6, size=48, objects=(1, 1), background="photos",
+                                                       radius=(0.2, 0.3), seed=3)[2]["image"])  # deterministic
+    r = (first["boxes"][0, 2] - first["boxes"][0, 0]) / 2
+    assert 0.2 * 48 * 0.5 <= r <= 0.3 * 48 + 1  # visible extent within the radius range
+    single = data.single_objects(10, size=48, seed=1)
+    assert single.images.shape == (10, 3, 48, 48) and single.masks.shape == (10, 48, 48)
+    assert set(single.labels.tolist()) <= {0, 1, 2}
+    assert all(single.masks[i].any() for i in range(10))
+    images, labels = single.dataset()[0]
+    assert images.shape == (3, 48, 48) and labels.dim() == 0
+    with pytest.raises(ValueError, match="background must be one of .*got 'sky'"):
+        data.shapes(background="sky")
+    with pytest.raises(ValueError, match=r"radius must be \(min, max\) .*got \(0.3, 0.2\)"):
+        data.shapes(radius=(0.3, 0.2))
