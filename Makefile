@@ -39,7 +39,8 @@ nbval: $(STAMP) ## run every notebook top to bottom (quick profile, simulated CU
 	@# 2-core machine, a CI cell passed the 300 s timeout in a notebook that runs in 46 s alone.
 	@# CNNCOURSE_SIMULATE_CUDA: every notebook runs as on a GPU, so a misplaced tensor fails here
 	@# (cnncourse/simcuda.py); the executed notebooks go to _build/executed for book-executed.
-	CNNCOURSE_SIMULATE_CUDA=1 CNNCOURSE_PROFILE=quick TQDM_DISABLE=1 \
+	@# CNNCOURSE_CACHE: the zoo's networks are trained once per clone, inside the build folder
+	CNNCOURSE_SIMULATE_CUDA=1 CNNCOURSE_PROFILE=quick TQDM_DISABLE=1 CNNCOURSE_CACHE=$(CURDIR)/_build/zoo \
 		$(PYTEST) notebooks --nbval-lax --nbval-current-env -p no:cacheprovider -p tests.book.executed_notebooks
 
 book: $(STAMP) ## build the HTML book into _build/html, executing every notebook (warnings are errors)

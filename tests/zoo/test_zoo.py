@@ -1,0 +1,91 @@
+"""The zoo's cache: trained once, loaded after, retrained when anything that changes the weights changes,
+never loading a corrupt file, atomic writes, clear errors. A tiny recipe stands in for the real ones."""
+
+import time
+
+import pytest
+import torch
+from torch import nn
+
+from cnncourse import zoo
+from cnncourse.zoo.recipes import RECIPES, Recipe
+
+CALLS = []
+
+
+def _train_tiny(model, settings, progress):
+    CALLS.append(settings)
+    with torch.no_grad():
+        model.weight.add_(settings["step"])
+    return {"test_accuracy": 0.5}
+
+
+@pytest.fixture
+def tiny(monkeypatch, tmp_path):
+    monkeypatch.setenv("CNNCOURSE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("CNNCOURSE_PROFILE", "quick")
+    CALLS.clear()
+    recipe = Recipe("a 3 -> 2 linear layer", lambda: nn.Linear(3, 2), _train_tiny,
+                    {"step": {"quick": 1.0, "full": 2.0}}, seed=7)
+    monkeypatch.setitem(RECIPES, "tiny", recipe)
+    return recipe
+
+
+def test_trained_once_then_loaded_with_its_info(tiny, tmp_path):
+    first = zoo.load("tiny", device="cpu")
+    assert len(CALLS) == 1 and not first.training
+    assert first.zoo_info["test_accuracy"] == 0.5 and first.zoo_info["settings"] == {"step": 1.0}
+    start = time.perf_counter()
+    second = zoo.load("tiny", device="cpu")
+    assert time.perf_counter() - start < 1.0 and len(CALLS) == 1  # from the cache
+    assert torch.equal(first.weight, second.weight)
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == sorted(
+        [zoo.path("tiny", "quick", "cpu").name, zoo.path("tiny", "quick", "cpu").with_suffix(".sha256").name])
+
+
+def test_training_is_seeded_and_deterministic(tiny, tmp_path, monkeypatch):
+    a = zoo.load("tiny", device="cpu").weight.clone()
+    monkeypatch.setenv("CNNCOURSE_CACHE", str(tmp_path / "other"))
+    assert torch.equal(zoo.load("tiny", device="cpu").weight, a) and len(CALLS) == 2
+
+
+def test_the_key_covers_settings_profile_and_device(tiny, monkeypatch):
+    zoo.load("tiny", device="cpu")
+    monkeypatch.setenv("CNNCOURSE_PROFILE", "full")  # another profile: other settings, other weights
+    assert zoo.load("tiny", device="cpu").zoo_info["settings"] == {"step": 2.0} and len(CALLS) == 2
+    assert zoo.key("tiny", "quick", "cpu") != zoo.key("tiny", "quick", "cuda")
+    monkeypatch.setitem(RECIPES, "tiny", Recipe(tiny.doc, tiny.build, tiny.train, {"step": 3.0}))
+    zoo.load("tiny", device="cpu")  # an edited recipe trains again
+    assert len(CALLS) == 3
+
+
+def test_a_corrupt_or_truncated_file_is_retrained_with_a_warning(tiny):
+    zoo.load("tiny", device="cpu")
+    target = zoo.path("tiny", "quick", "cpu")
+    target.write_bytes(target.read_bytes()[:-20])  # truncated
+    with pytest.warns(UserWarning, match="does not match its checksum"):
+        model = zoo.load("tiny", device="cpu")
+    assert len(CALLS) == 2 and model.zoo_info["test_accuracy"] == 0.5
+    assert zoo.load("tiny", device="cpu") is not None and len(CALLS) == 2  # the rewrite is valid
+
+
+def test_train_false_on_an_empty_cache_and_unknown_names_are_clear_errors(tiny):
+    with pytest.raises(FileNotFoundError, match=r"'tiny' is not trained for the quick profile on cpu.*zoo.load\('tiny'\)"):
+        zoo.load("tiny", train=False, device="cpu")
+    with pytest.raises(KeyError, match="unknown network 'nope'; the zoo has .*alexnet_shapes"):
+        zoo.load("nope")
+
+
+def test_writes_are_atomic(tiny, monkeypatch):
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(zoo.os, "replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        zoo.load("tiny", device="cpu")
+    assert not any(zoo.cache_dir().iterdir())  # no partial file, no temporary left behind
+
+
+def test_the_zoo_lists_its_networks():
+    assert {"lenet5", "alexnet_shapes", "alexnet_shapes_untrained"} <= set(zoo.list())
+    assert all(isinstance(line, str) and line for line in zoo.describe().values())
