@@ -1,0 +1,33 @@
+"""Looking inside trained networks: activations, filters, retrieval, attribution, probing.
+
+Every function takes a model, a batch ``(N, C, H, W)`` and, where there is
+one, a ``target`` (an int, or one class per image). It works in eval mode,
+moves the batch to the model's device, returns its result on the CPU, and
+leaves the model exactly as it found it (hooks removed, mode restored).
+Layers are named as in ``model.named_modules()``.
+
+* :mod:`~cnncourse.viz.activations`: ``activations``, ``show_feature_maps``,
+  ``show_filters``;
+* :mod:`~cnncourse.viz.retrieval`: ``top_patches``, ``features``,
+  ``nearest_neighbours``, ``precision_at_k``, ``tsne``;
+* :mod:`~cnncourse.viz.probe`: ``linear_probe``;
+* :mod:`~cnncourse.viz.gradients`: ``gradient``, ``saliency``,
+  ``guided_backprop``, ``deconvnet``;
+* :mod:`~cnncourse.viz.cam`: ``grad_cam``, ``cam``;
+* :mod:`~cnncourse.viz.occlusion`: ``occlusion``, ``occlusion_map``;
+* :mod:`~cnncourse.viz.sanity`: ``randomized``, ``rank_correlation``.
+"""
+
+from cnncourse.viz.activations import activations, show_feature_maps, show_filters
+from cnncourse.viz.cam import cam, grad_cam
+from cnncourse.viz.gradients import deconvnet, gradient, guided_backprop, saliency
+from cnncourse.viz.occlusion import occlusion, occlusion_map
+from cnncourse.viz.probe import linear_probe
+from cnncourse.viz.retrieval import Patch, features, nearest_neighbours, precision_at_k, top_patches, tsne
+from cnncourse.viz.sanity import randomized, rank_correlation
+
+__all__ = [
+    "Patch", "activations", "cam", "deconvnet", "features", "grad_cam", "gradient", "guided_backprop",
+    "linear_probe", "nearest_neighbours", "occlusion", "occlusion_map", "precision_at_k", "randomized",
+    "rank_correlation", "saliency", "show_feature_maps", "show_filters", "top_patches", "tsne",
+]

@@ -1,0 +1,42 @@
+"""How much a frozen layer knows: a linear classifier on its features (linear probing).
+
+Train only a linear layer on a network's frozen features at some depth, and
+its test accuracy measures how linearly the task can be read from that
+depth (Zhang et al., 2017, probed AlexNet's c1..c5 this way).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from cnncourse.viz.retrieval import features
+
+
+def linear_probe(model: nn.Module, layer_name: str, train, test, pool: int | None = 4, epochs: int = 100,
+                 lr: float = 1e-2, weight_decay: float = 1e-4, seed: int = 0) -> float:
+    """Test accuracy of a linear classifier on ``layer_name``'s frozen features.
+
+    ``train`` and ``test`` are ``(images, labels)`` pairs. Features are
+    average-pooled to ``pool`` x ``pool`` (so that every layer gives a vector
+    of comparable size) and standardised with the training set's statistics;
+    the classifier is trained full-batch with Adam.
+    """
+    (x_train, y_train), (x_test, y_test) = train, test
+    f_train = features(model, layer_name, x_train, pool)
+    f_test = features(model, layer_name, x_test, pool)
+    mean, std = f_train.mean(0), f_train.std(0).clamp(min=1e-6)
+    f_train, f_test = (f_train - mean) / std, (f_test - mean) / std
+    generator = torch.Generator().manual_seed(seed)
+    classes = int(torch.cat([y_train, y_test]).max()) + 1
+    probe = nn.Linear(f_train.shape[1], classes)
+    with torch.no_grad():
+        probe.weight.copy_(torch.randn(probe.weight.shape, generator=generator) * 0.01)
+        probe.bias.zero_()
+    optimizer = torch.optim.Adam(probe.parameters(), lr=lr, weight_decay=weight_decay)
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(probe(f_train), y_train.cpu()).backward()
+        optimizer.step()
+    with torch.no_grad():
+        return (probe(f_test).argmax(1) == y_test.cpu()).float().mean().item()
