@@ -195,7 +195,8 @@ def _move(func, args, kwargs):
         target = DEVICE if is_marked(rest[0]) else rest[0].device
         dtype = rest[0].dtype
     else:
-        target, dtype, _, _ = torch._C._nn._parse_to(*rest, **kwargs)
+        parsed = {k: v for k, v in kwargs.items() if k not in ("copy", "memory_format")}
+        target, dtype, _, _ = torch._C._nn._parse_to(*rest, **parsed)
         target = _as_device(target)
     if target is not None and target.type not in ("cpu", "cuda"):
         return func(*args, **kwargs)  # meta, mps, ...: not simulated

@@ -44,7 +44,9 @@ SCOPES = {
     "vgg_conv_params": "test_vgg_conv_params", "inception_params": "test_inception_params",
     "googlenet_loss": "test_googlenet_loss", "BasicBlock": "test_block", "Bottleneck": "test_block",
     "DenseBlock": "test_dense_block", "separable_block": "test_separable_block", "he_normal_": "test_he_normal",
-    "warmup_cosine_lr": "test_warmup_cosine_lr",
+    "warmup_cosine_lr": "test_warmup_cosine_lr", "saliency": "test_saliency",
+    "occlusion_map": "test_occlusion_map", "guided_relu_backward": "test_guided_relu",
+    "feature_maps": "test_feature_maps", "linear_probe": "test_linear_probe",
 }
 
 
@@ -401,6 +403,218 @@ if step < warmup_steps:
     return base_lr * (step + 1) / warmup_steps
 t = (step - warmup_steps) / (total_steps - warmup_steps)
 return base_lr * (1 - math.sin(math.pi * t / 2) ** 2)
+"""),
+]
+
+
+PLANTS += [
+    # --- attribution ---
+    Plant("attribution", "saliency", "wrong", "calls cnncourse.viz.saliency",
+          "from cnncourse import viz\nreturn viz.saliency(model, x, target)", "test_saliency"),
+    Plant("attribution", "saliency", "wrong", "forgets the absolute value", """
+x = x.detach().clone().requires_grad_(True)
+logits = model(x)
+target = torch.as_tensor(target).long().flatten().expand(len(x))
+(grad,) = torch.autograd.grad(logits.gather(1, target[:, None]).sum(), x)
+return grad.amax(dim=1)
+""", "test_saliency"),
+    Plant("attribution", "saliency", "wrong", "averages the channels instead of taking the maximum", """
+x = x.detach().clone().requires_grad_(True)
+logits = model(x)
+target = torch.as_tensor(target).long().flatten().expand(len(x))
+(grad,) = torch.autograd.grad(logits.gather(1, target[:, None]).sum(), x)
+return grad.abs().mean(dim=1)
+""", "test_saliency"),
+    Plant("attribution", "saliency", "right", "backward() on a leaf copy, one image at a time", """
+maps = []
+targets = torch.as_tensor(target).long().flatten().expand(len(x))
+for image, t in zip(x, targets):
+    leaf = image[None].detach().clone().requires_grad_(True)
+    model(leaf)[0, t].backward()
+    maps.append(leaf.grad[0].abs().max(dim=0).values)
+for p in model.parameters():
+    p.grad = None
+return torch.stack(maps)
+"""),
+    Plant("attribution", "occlusion_map", "wrong", "records the logit, not the probability", """
+n, _, h, w = x.shape
+rows, cols = (h - window) // stride + 1, (w - window) // stride + 1
+target = torch.as_tensor(target).long().flatten().expand(n)
+out = torch.empty(n, rows, cols)
+with torch.no_grad():
+    for i in range(rows):
+        for j in range(cols):
+            occluded = x.clone()
+            occluded[:, :, i * stride : i * stride + window, j * stride : j * stride + window] = baseline
+            out[:, i, j] = model(occluded).gather(1, target[:, None])[:, 0]
+return out
+""", "test_occlusion_map"),
+    Plant("attribution", "occlusion_map", "wrong", "calls cnncourse.viz.occlusion_map",
+          "from cnncourse import viz\nreturn viz.occlusion_map(model, x, target, window, stride, baseline)",
+          "test_occlusion_map"),
+    Plant("attribution", "occlusion_map", "right", "every position in one batch per image", """
+n, c, h, w = x.shape
+rows, cols = (h - window) // stride + 1, (w - window) // stride + 1
+target = torch.as_tensor(target).long().flatten().expand(n)
+out = torch.empty(n, rows, cols)
+with torch.no_grad():
+    for k in range(n):
+        copies = x[k:k + 1].repeat(rows * cols, 1, 1, 1)
+        for p in range(rows * cols):
+            i, j = divmod(p, cols)
+            copies[p, :, i * stride : i * stride + window, j * stride : j * stride + window] = baseline
+        out[k] = model(copies).softmax(dim=1)[:, target[k]].reshape(rows, cols)
+return out
+"""),
+    Plant("attribution", "guided_relu_backward", "wrong", "DeconvNet's rule (ignores the forward pass)",
+          "return grad_output.clamp(min=0)", "test_guided_relu"),
+    Plant("attribution", "guided_relu_backward", "wrong", "the ordinary ReLU gradient",
+          "return grad_output * (output > 0)", "test_guided_relu"),
+    Plant("attribution", "guided_relu_backward", "right", "one torch.where",
+          "return torch.where((output > 0) & (grad_output > 0), grad_output, torch.zeros_like(grad_output))"),
+    # --- activations ---
+    Plant("activations", "feature_maps", "wrong", "calls cnncourse.viz.activations",
+          "from cnncourse import viz\nreturn viz.activations(model, x, names)", "test_feature_maps"),
+    Plant("activations", "feature_maps", "wrong", "keeps a reference, which the in-place ReLU overwrites", """
+modules = dict(model.named_modules())
+outputs, handles = {}, []
+for name in names:
+    def hook(module, inputs, output, name=name):
+        outputs[name] = output.detach()
+    handles.append(modules[name].register_forward_hook(hook))
+was_training = model.training
+model.eval()
+with torch.no_grad():
+    model(x)
+model.train(was_training)
+for handle in handles:
+    handle.remove()
+return outputs
+""",
+          "test_feature_maps"),
+    Plant("activations", "feature_maps", "wrong", "runs in training mode (batch norm uses the batch's statistics)",
+          """
+modules = dict(model.named_modules())
+outputs, handles = {}, []
+for name in names:
+    def hook(module, inputs, output, name=name):
+        outputs[name] = output.detach().clone()
+    handles.append(modules[name].register_forward_hook(hook))
+was_training = model.training
+model.train()
+with torch.no_grad():
+    model(x)
+model.train(was_training)
+for handle in handles:
+    handle.remove()
+return outputs
+""", "test_feature_maps"),
+    Plant("activations", "feature_maps", "wrong", "never removes its hooks", """
+modules = dict(model.named_modules())
+outputs, handles = {}, []
+for name in names:
+    def hook(module, inputs, output, name=name):
+        outputs[name] = output.detach().clone()
+    handles.append(modules[name].register_forward_hook(hook))
+was_training = model.training
+model.eval()
+with torch.no_grad():
+    model(x)
+model.train(was_training)
+
+return outputs
+""", "test_feature_maps"),
+    Plant("activations", "feature_maps", "wrong", "records the layer's input, not its output", """
+modules = dict(model.named_modules())
+outputs, handles = {}, []
+for name in names:
+    def hook(module, inputs, output, name=name):
+        outputs[name] = inputs[0].detach().clone()
+    handles.append(modules[name].register_forward_hook(hook))
+was_training = model.training
+model.eval()
+with torch.no_grad():
+    model(x)
+model.train(was_training)
+for handle in handles:
+    handle.remove()
+return outputs
+""", "test_feature_maps"),
+    Plant("activations", "feature_maps", "right", "walks the (nested) Sequential by hand, no hooks", """
+outputs = {}
+def walk(module, name, h):
+    if isinstance(module, nn.Sequential):
+        for child_name, child in module.named_children():
+            h = walk(child, f"{name}.{child_name}" if name else child_name, h)
+    else:
+        h = module(h)
+    if name in names:
+        outputs[name] = h.clone()
+    return h
+was_training = model.training
+model.eval()
+with torch.no_grad():
+    walk(model, "", x)
+model.train(was_training)
+return outputs
+"""),
+    Plant("activations", "linear_probe", "wrong", "calls cnncourse.viz.linear_probe",
+          "from cnncourse import viz\nreturn viz.linear_probe(model, layer_name, train, test)", "test_linear_probe"),
+    Plant("activations", "linear_probe", "wrong", "probes the network's output instead of the layer", """
+(x_train, y_train), (x_test, y_test) = train, test
+with torch.no_grad():
+    f_train, f_test = model.eval()(x_train), model(x_test)
+probe = nn.Linear(f_train.shape[1], int(y_train.max()) + 1)
+optimizer = torch.optim.Adam(probe.parameters(), lr=1e-2)
+for _ in range(epochs):
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(probe(f_train), y_train).backward()
+    optimizer.step()
+with torch.no_grad():
+    return (probe(f_test).argmax(1) == y_test).float().mean().item()
+""", "test_linear_probe"),
+    Plant("activations", "linear_probe", "wrong", "reports the training accuracy", """
+(x_train, y_train), (x_test, y_test) = train, test
+f_train = feature_maps(model, x_train, [layer_name])[layer_name].flatten(1)
+mean, std = f_train.mean(0), f_train.std(0).clamp(min=1e-6)
+f_train = (f_train - mean) / std
+probe = nn.Linear(f_train.shape[1], int(y_train.max()) + 1)
+optimizer = torch.optim.Adam(probe.parameters(), lr=1e-2)
+for _ in range(epochs):
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(probe(f_train), y_train).backward()
+    optimizer.step()
+with torch.no_grad():
+    return (probe(f_train).argmax(1) == y_train).float().mean().item()
+""", "test_linear_probe"),
+    Plant("activations", "linear_probe", "wrong", "fine-tunes the network along with the probe", """
+(x_train, y_train), (x_test, y_test) = train, test
+modules = dict(model.named_modules())
+seen = {}
+handle = modules[layer_name].register_forward_hook(lambda m, i, o: seen.__setitem__("out", o))
+probe = None
+for _ in range(epochs):
+    model(x_train)
+    f = seen["out"].flatten(1)
+    if probe is None:
+        probe = nn.Linear(f.shape[1], int(y_train.max()) + 1)
+        optimizer = torch.optim.Adam([*probe.parameters(), *model.parameters()], lr=1e-2)
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(probe(f), y_train).backward()
+    optimizer.step()
+with torch.no_grad():
+    model(x_test)
+    accuracy = (probe(seen["out"].flatten(1)).argmax(1) == y_test).float().mean().item()
+handle.remove()
+return accuracy
+""", "test_linear_probe"),
+    Plant("activations", "linear_probe", "right", "scikit-learn's logistic regression on the features", """
+from sklearn.linear_model import LogisticRegression
+(x_train, y_train), (x_test, y_test) = train, test
+f_train = feature_maps(model, x_train, [layer_name])[layer_name].flatten(1).numpy()
+f_test = feature_maps(model, x_test, [layer_name])[layer_name].flatten(1).numpy()
+classifier = LogisticRegression(max_iter=1000).fit(f_train, y_train.numpy())
+return float((classifier.predict(f_test) == y_test.numpy()).mean())
 """),
 ]
 

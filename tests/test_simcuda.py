@@ -49,6 +49,9 @@ def test_moving_tensors_marks_and_unmarks_them(cuda):
     assert y[0].item() == 0.0
     assert x.cuda().is_cuda and x.to(y).is_cuda and y.to(x).device.type == "cpu"
     assert y.to("cuda") is y and y.to(torch.float64).is_cuda
+    for copied in (y.to("cpu", copy=True), x.to("cpu", copy=True), y.to("cuda", copy=True)):
+        assert copied is not x and copied is not y and copied.is_cuda == (copied.device.type == "cuda")
+    assert not y.to("cpu", copy=True).is_cuda and y.to("cuda", copy=True).is_cuda
     with pytest.raises(RuntimeError, match="invalid device ordinal"):
         x.to("cuda:1")
 

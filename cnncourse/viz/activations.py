@@ -25,7 +25,8 @@ def activations(model: nn.Module, input: torch.Tensor, layers: str | Sequence[st
     store, handles = {}, []
     for name, module in modules.items():
         def hook(mod, inputs, output, name=name):
-            store.setdefault(name, output.detach().cpu())
+            # a copy: an in-place ReLU after this layer would overwrite its output
+            store.setdefault(name, output.detach().to("cpu", copy=True))
         handles.append(module.register_forward_hook(hook))
     try:
         with torch.no_grad(), evaluating(model):

@@ -3,12 +3,14 @@
 * :func:`cam` (Zhou et al., 2016) needs a network that ends in global average
   pooling and one linear layer: the class score is then the average over
   positions of ``sum_k w[c, k] A_k(i, j)``, and that sum, before averaging,
-  is the map.
+  is the map. For global *max* pooling (the zoo's AlexNet) the same
+  weighted sum is used; the score is then ``sum_k w[c, k] max A_k``.
 * :func:`grad_cam` (Selvaraju et al., 2017) works for any layer of any
   network: weight each channel of the layer's output by the spatial mean of
   the score's gradient with respect to it, sum, and keep the positive part.
-  For a global-average-pooling network Grad-CAM of the last layer is CAM
-  divided by the number of positions.
+  For a network that ends in global average *or* max pooling, Grad-CAM of
+  the last layer is CAM divided by the number of positions (the gradient's
+  spatial mean is ``w[c, k] / positions`` either way).
 
 Both return (N, h, w) at the layer's resolution, on the CPU; upsample with
 ``F.interpolate`` to overlay them on the image.

@@ -31,11 +31,19 @@ def randomized(model: nn.Module, layers: Sequence[str], seed: int = 0) -> nn.Mod
 
 
 def rank_correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Spearman's rank correlation of |a| and |b| per image: (N,), maps of shape (N, ...)."""
+    """Spearman's rank correlation of |a| and |b| per image: (N,), maps of shape (N, ...).
+
+    A constant map (a Grad-CAM that is zero everywhere, say) has no ranks;
+    its correlation is NaN.
+    """
+    import warnings
+
     from scipy.stats import spearmanr
 
     if a.shape != b.shape:
         raise ValueError(f"rank_correlation: the maps must have one shape; got {tuple(a.shape)} and {tuple(b.shape)}")
-    values = [spearmanr(x.abs().flatten().numpy(), y.abs().flatten().numpy()).statistic
-              for x, y in zip(a.cpu(), b.cpu())]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scipy warns on constant input, and returns NaN
+        values = [spearmanr(x.abs().flatten().numpy(), y.abs().flatten().numpy()).statistic
+                  for x, y in zip(a.cpu(), b.cpu())]
     return torch.tensor(values, dtype=torch.float32)

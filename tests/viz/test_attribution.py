@@ -6,7 +6,7 @@ import torch
 from captum.attr import Deconvolution, GuidedBackprop, LayerGradCam, Occlusion, Saliency
 from torch import nn
 
-from cnncourse import viz
+from cnncourse import models, viz
 
 
 class Residual(nn.Module):
@@ -95,6 +95,15 @@ def test_cam_is_grad_cam_times_the_positions_for_a_global_pooling_network():
     x, target = inputs(3, (3, 3, 16, 16))
     ours = viz.cam(net, "7", x, target)  # the last maps, 4x4, globally pooled into the classifier
     torch.testing.assert_close(viz.grad_cam(net, "7", x, target, relu=False) * 16, ours, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("pool", ["max", "avg"])
+def test_cam_is_grad_cam_times_the_positions_with_global_max_or_average_pooling(pool):
+    torch.manual_seed(5)
+    net = models.alexnet.AlexNetMini(num_classes=3, widths=(4, 6, 8, 8, 8), pool=pool).eval()
+    x, target = torch.randn(2, 3, 32, 32), torch.tensor([0, 2])
+    ours = viz.cam(net, "c5", x, target)  # (2, 4, 4)
+    torch.testing.assert_close(viz.grad_cam(net, "c5", x, target, relu=False) * 16, ours, atol=1e-5, rtol=1e-5)
 
 
 def test_methods_leave_the_model_and_the_input_as_they_were():

@@ -29,6 +29,15 @@ def test_activations_are_the_layers_outputs_and_unknown_layers_are_listed():
         viz.activations(net, x, "c9")
 
 
+def test_activations_before_an_in_place_relu_are_not_overwritten():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(inplace=True)).eval()
+    x = torch.randn(2, 1, 8, 8)
+    conv = viz.activations(net, x, "0")["0"]
+    torch.testing.assert_close(conv, net[0](x))
+    assert (conv < 0).any()  # what the ReLU would have zeroed in place
+
+
 def test_top_patches_are_the_strongest_units_cut_to_their_receptive_field():
     net = spot_detector()
     images = torch.zeros(5, 1, 24, 24)
