@@ -47,6 +47,7 @@ SCOPES = {
     "warmup_cosine_lr": "test_warmup_cosine_lr", "saliency": "test_saliency",
     "occlusion_map": "test_occlusion_map", "guided_relu_backward": "test_guided_relu",
     "feature_maps": "test_feature_maps", "linear_probe": "test_linear_probe",
+    "seen_by": "test_seen_by", "precision_at_k": "test_precision_at_k",
 }
 
 
@@ -615,6 +616,46 @@ f_train = feature_maps(model, x_train, [layer_name])[layer_name].flatten(1).nump
 f_test = feature_maps(model, x_test, [layer_name])[layer_name].flatten(1).numpy()
 classifier = LogisticRegression(max_iter=1000).fit(f_train, y_train.numpy())
 return float((classifier.predict(f_test) == y_test.numpy()).mean())
+"""),
+    # --- retrieval ---
+    Plant("retrieval", "seen_by", "wrong", "calls the course's Field.seen_by", """
+from cnncourse.analysis import Field
+((first, last),) = Field((start,), (end,), (jump,)).seen_by((index,), (size,))
+return first, last
+""", "test_seen_by"),
+    Plant("retrieval", "seen_by", "wrong", "forgets to clip to the image",
+          "return int(start + index * jump), int(end + index * jump)", "test_seen_by"),
+    Plant("retrieval", "seen_by", "wrong", "moves by one pixel per unit (ignores the jump)",
+          "return max(0, int(start + index)), min(size, int(end + index))", "test_seen_by"),
+    Plant("retrieval", "seen_by", "wrong", "clips the end to size - 1 (drops the last pixel)",
+          "return max(0, int(start + index * jump)), min(size - 1, int(end + index * jump))", "test_seen_by"),
+    Plant("retrieval", "seen_by", "right", "lists the pixels and takes the first and last", """
+pixels = [p for p in range(size) if start + index * jump <= p < end + index * jump]
+return pixels[0], pixels[-1] + 1
+"""),
+    Plant("retrieval", "precision_at_k", "wrong", "calls cnncourse.viz", """
+from cnncourse import viz
+return viz.precision_at_k(viz.nearest_neighbours(queries, gallery, k), query_labels, gallery_labels)
+""", "test_precision_at_k"),
+    Plant("retrieval", "precision_at_k", "wrong", "Euclidean distance instead of cosine similarity", """
+neighbours = torch.cdist(queries.float(), gallery.float()).topk(k, dim=1, largest=False).indices
+return (gallery_labels[neighbours] == query_labels[:, None]).float().mean().item()
+""", "test_precision_at_k"),
+    Plant("retrieval", "precision_at_k", "wrong", "takes the k least similar", """
+q = torch.nn.functional.normalize(queries.float(), dim=1)
+g = torch.nn.functional.normalize(gallery.float(), dim=1)
+neighbours = (q @ g.T).topk(k, dim=1, largest=False).indices
+return (gallery_labels[neighbours] == query_labels[:, None]).float().mean().item()
+""", "test_precision_at_k"),
+    Plant("retrieval", "precision_at_k", "wrong", "dot product without normalising", """
+neighbours = (queries.float() @ gallery.float().T).topk(k, dim=1).indices
+return (gallery_labels[neighbours] == query_labels[:, None]).float().mean().item()
+""", "test_precision_at_k"),
+    Plant("retrieval", "precision_at_k", "right", "scikit-learn's NearestNeighbors with the cosine metric", """
+from sklearn.neighbors import NearestNeighbors
+index = NearestNeighbors(n_neighbors=k, metric="cosine").fit(gallery.numpy())
+neighbours = torch.from_numpy(index.kneighbors(queries.numpy(), return_distance=False))
+return (gallery_labels[neighbours] == query_labels[:, None]).float().mean().item()
 """),
 ]
 
