@@ -10,7 +10,7 @@ Layers are named as in ``model.named_modules()``.
   ``show_filters``;
 * :mod:`~cnncourse.viz.retrieval`: ``top_patches``, ``features``,
   ``nearest_neighbours``, ``precision_at_k``, ``tsne``;
-* :mod:`~cnncourse.viz.probe`: ``linear_probe``;
+* :mod:`~cnncourse.viz.probe`: ``linear_probe``, ``linear_probes``;
 * :mod:`~cnncourse.viz.gradients`: ``gradient``, ``saliency``,
   ``guided_backprop``, ``deconvnet``;
 * :mod:`~cnncourse.viz.cam`: ``grad_cam``, ``cam``;
@@ -22,12 +22,12 @@ from cnncourse.viz.activations import activations, show_feature_maps, show_filte
 from cnncourse.viz.cam import cam, grad_cam
 from cnncourse.viz.gradients import deconvnet, gradient, guided_backprop, saliency
 from cnncourse.viz.occlusion import occlusion, occlusion_map
-from cnncourse.viz.probe import linear_probe
+from cnncourse.viz.probe import linear_probe, linear_probes
 from cnncourse.viz.retrieval import Patch, features, nearest_neighbours, precision_at_k, top_patches, tsne
 from cnncourse.viz.sanity import randomized, rank_correlation
 
 __all__ = [
     "Patch", "activations", "cam", "deconvnet", "features", "grad_cam", "gradient", "guided_backprop",
-    "linear_probe", "nearest_neighbours", "occlusion", "occlusion_map", "precision_at_k", "randomized",
+    "linear_probe", "linear_probes", "nearest_neighbours", "occlusion", "occlusion_map", "precision_at_k", "randomized",
     "rank_correlation", "saliency", "show_feature_maps", "show_filters", "top_patches", "tsne",
 ]

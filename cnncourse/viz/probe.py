@@ -7,6 +7,8 @@ depth (Zhang et al., 2017, probed AlexNet's c1..c5 this way).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -22,9 +24,20 @@ def linear_probe(model: nn.Module, layer_name: str, train, test, pool: int | Non
     of comparable size) and standardised with the training set's statistics;
     the classifier is trained full-batch with Adam.
     """
+    return linear_probes(model, [layer_name], train, test, pool, epochs, lr, weight_decay, seed)[layer_name]
+
+
+def linear_probes(model: nn.Module, layer_names: Sequence[str], train, test, pool: int | None = 4,
+                  epochs: int = 100, lr: float = 1e-2, weight_decay: float = 1e-4, seed: int = 0) -> dict[str, float]:
+    """:func:`linear_probe` of several layers, {name: test accuracy}, from one forward pass per batch."""
     (x_train, y_train), (x_test, y_test) = train, test
-    f_train = features(model, layer_name, x_train, pool)
-    f_test = features(model, layer_name, x_test, pool)
+    f_train = features(model, list(layer_names), x_train, pool)
+    f_test = features(model, list(layer_names), x_test, pool)
+    return {name: _fit(f_train[name], y_train.cpu(), f_test[name], y_test.cpu(), epochs, lr, weight_decay, seed)
+            for name in layer_names}
+
+
+def _fit(f_train, y_train, f_test, y_test, epochs, lr, weight_decay, seed) -> float:
     mean, std = f_train.mean(0), f_train.std(0).clamp(min=1e-6)
     f_train, f_test = (f_train - mean) / std, (f_test - mean) / std
     generator = torch.Generator().manual_seed(seed)
@@ -36,7 +49,7 @@ def linear_probe(model: nn.Module, layer_name: str, train, test, pool: int | Non
     optimizer = torch.optim.Adam(probe.parameters(), lr=lr, weight_decay=weight_decay)
     for _ in range(epochs):
         optimizer.zero_grad()
-        nn.functional.cross_entropy(probe(f_train), y_train.cpu()).backward()
+        nn.functional.cross_entropy(probe(f_train), y_train).backward()
         optimizer.step()
     with torch.no_grad():
-        return (probe(f_test).argmax(1) == y_test.cpu()).float().mean().item()
+        return (probe(f_test).argmax(1) == y_test).float().mean().item()

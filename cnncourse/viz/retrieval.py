@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
@@ -53,17 +54,24 @@ def top_patches(model: nn.Module, layer_name: str, channel: int, images: torch.T
     return patches
 
 
-def features(model: nn.Module, layer_name: str, images: torch.Tensor, pool: int | None = None,
-             batch_size: int = 256) -> torch.Tensor:
-    """One feature vector per image from ``layer_name``: (N, D), optionally average-pooled to pool x pool first."""
-    layer(model, layer_name, "features")
-    chunks = []
+def features(model: nn.Module, layer_name: str | Sequence[str], images: torch.Tensor, pool: int | None = None,
+             batch_size: int = 256) -> torch.Tensor | dict[str, torch.Tensor]:
+    """One feature vector per image from ``layer_name``: (N, D), optionally average-pooled to pool x pool first.
+
+    Given several layer names, returns {name: (N, D)} from one forward pass per batch.
+    """
+    names = [layer_name] if isinstance(layer_name, str) else list(layer_name)
+    for name in names:
+        layer(model, name, "features")
+    chunks = {name: [] for name in names}
     for start in range(0, len(images), batch_size):
-        out = activations(model, images[start:start + batch_size], layer_name)[layer_name]
-        if pool is not None and out.dim() == 4:
-            out = F.adaptive_avg_pool2d(out, pool)
-        chunks.append(out.flatten(1))
-    return torch.cat(chunks)
+        outputs = activations(model, images[start:start + batch_size], names)
+        for name, out in outputs.items():
+            if pool is not None and out.dim() == 4:
+                out = F.adaptive_avg_pool2d(out, pool)
+            chunks[name].append(out.flatten(1))
+    result = {name: torch.cat(parts) for name, parts in chunks.items()}
+    return result[layer_name] if isinstance(layer_name, str) else result
 
 
 def nearest_neighbours(queries: torch.Tensor, gallery: torch.Tensor, k: int = 5,

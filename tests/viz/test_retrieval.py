@@ -81,6 +81,18 @@ def test_linear_probe_reads_what_is_linearly_there():
     assert viz.linear_probe(net, "0", (x[:150], noise[:150]), (x[150:], noise[150:]), pool=None) < 0.75
 
 
+def test_linear_probes_of_several_layers_equal_one_probe_each_and_features_of_several_layers():
+    torch.manual_seed(1)
+    net = spot_detector()
+    x, y = torch.rand(60, 1, 16, 16), torch.randint(0, 2, (60,))
+    train, test = (x[:40], y[:40]), (x[40:], y[40:])
+    both = viz.linear_probes(net, ["1", "4"], train, test, pool=2, epochs=20)
+    assert both == {name: viz.linear_probe(net, name, train, test, pool=2, epochs=20) for name in ["1", "4"]}
+    many = viz.features(net, ["1", "4"], x, pool=2, batch_size=7)
+    torch.testing.assert_close(many["4"], viz.features(net, "4", x, pool=2))
+    assert many["1"].shape == (60, 4)
+
+
 def test_randomized_resets_only_the_named_layers_and_rank_correlation():
     net = spot_detector()
     shuffled = viz.randomized(net, ["3"])
