@@ -125,8 +125,14 @@ def test_a_chapter_runs_all_cells_in_the_kernel_without_errors(lab, browser):
     page = _open(browser, base, token, path)
     try:
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-        sessions = json.loads(urllib.request.urlopen(f"{base}/api/sessions?token={token}").read())
-        assert [s["path"] for s in sessions] == [str(path.relative_to(ROOT))], "only this notebook's kernel runs"
+        # JupyterLab starts the session under a temporary name and renames it to the notebook's path
+        expected, deadline = [str(path.relative_to(ROOT))], time.monotonic() + 30
+        while True:
+            sessions = json.loads(urllib.request.urlopen(f"{base}/api/sessions?token={token}").read())
+            if [s["path"] for s in sessions] == expected or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert [s["path"] for s in sessions] == expected, f"only this notebook's kernel runs: {sessions}"
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
         code_cells = sum(c["cell_type"] == "code" for c in json.loads(path.read_text())["cells"])
