@@ -19,6 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from cnncourse.runtime import device as default_device
+from cnncourse.runtime import evaluating
 
 
 GAINS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu")  # what nn.init.calculate_gain knows
@@ -93,16 +94,14 @@ def _batches(loader, desc, progress):
 def evaluate(model: nn.Module, loader, loss_fn=F.cross_entropy, device=None) -> tuple[float, float]:
     """Mean loss and accuracy of ``model`` over ``loader`` (eval mode, no gradients)."""
     device = device or next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     total_loss, correct, count = 0.0, 0, 0
-    for x, y in loader:
-        x, y = x.to(device), y.to(device)
-        logits = model(x)
-        total_loss += loss_fn(logits, y, reduction="sum").item()
-        correct += (logits.argmax(dim=1) == y).sum().item()
-        count += len(y)
-    model.train(was_training)
+    with evaluating(model):
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x)
+            total_loss += loss_fn(logits, y, reduction="sum").item()
+            correct += (logits.argmax(dim=1) == y).sum().item()
+            count += len(y)
     if count == 0:
         raise ValueError("evaluate: the loader yielded no examples")
     return total_loss / count, correct / count

@@ -81,3 +81,16 @@ def test_device_name():
     assert cnncourse.device_name(torch.device("cpu")) == "cpu"
     with simcuda.simulated_cuda():
         assert cnncourse.device_name() == "simulated CUDA (on the CPU)"
+
+
+def test_evaluating_restores_the_mode_even_after_an_error():
+    from torch import nn
+
+    from cnncourse.runtime import evaluating
+
+    for mode in (True, False):
+        model = nn.Sequential(nn.Dropout()).train(mode)
+        with pytest.raises(RuntimeError, match="boom"), evaluating(model):
+            assert not model.training
+            raise RuntimeError("boom")
+        assert model.training == mode

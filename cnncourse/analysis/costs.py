@@ -8,6 +8,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from cnncourse.runtime import evaluating
+
 def count_params(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters (shared parameters counted once)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
@@ -25,15 +27,12 @@ def _outputs_per_module(model: nn.Module, input_size: Sequence[int], device=None
         counts[module] = counts.get(module, 0) + output.numel()
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (*_CONV, nn.Linear))]
-    was_training = model.training
     try:
         if device is None:
             device = next(model.parameters(), torch.empty(0)).device
-        model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), evaluating(model):
             model(torch.zeros(1, *input_size, device=device))
     finally:
-        model.train(was_training)
         for h in handles:
             h.remove()
     return counts

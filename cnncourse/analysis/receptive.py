@@ -33,6 +33,8 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from cnncourse.runtime import evaluating
+
 _KEY = "_cnncourse_field"
 _REDUCTIONS = {"mean", "sum", "amax", "amin", "max", "min", "std", "var", "logsumexp", "norm", "prod"}
 
@@ -250,16 +252,13 @@ def receptive_fields(model: nn.Module, input_size: Sequence[int], device=None) -
         fields.setdefault(names[module], computed or field)  # a module run several times: its first call
 
     handles = [m.register_forward_hook(hook) for m in model.modules()]
-    was_training = model.training
     x = torch.zeros(1, *input_size, device=device)
     spatial = len(input_size) - 1
     _set(x, Field((0,) * spatial, (1,) * spatial, (1,) * spatial))
     try:
-        model.eval()
-        with torch.no_grad(), _Trace():
+        with torch.no_grad(), evaluating(model), _Trace():
             model(x)
     finally:
-        model.train(was_training)
         for h in handles:
             h.remove()
     return fields

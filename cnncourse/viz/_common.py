@@ -7,7 +7,9 @@ import contextlib
 import torch
 from torch import nn
 
-from cnncourse.runtime import device_of
+from cnncourse.runtime import device_of, evaluating
+
+__all__ = ["capture", "check_input", "evaluating", "layer", "prepared", "score", "targets"]
 
 
 def check_input(function: str, input) -> torch.Tensor:
@@ -37,17 +39,6 @@ def targets(function: str, target, batch: int, num_classes: int, device) -> torc
         raise ValueError(f"{function}: target must be in 0..{num_classes - 1} (the model's classes); "
                          f"got {t.tolist() if batch <= 10 else target}")
     return t.to(device)
-
-
-@contextlib.contextmanager
-def evaluating(model: nn.Module):
-    """Eval mode for the block; the model's mode comes back afterwards."""
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
 
 
 def prepared(function: str, model: nn.Module, input: torch.Tensor, requires_grad: bool = False) -> torch.Tensor:
