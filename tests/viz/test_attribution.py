@@ -106,6 +106,23 @@ def test_cam_is_grad_cam_times_the_positions_with_global_max_or_average_pooling(
     torch.testing.assert_close(viz.grad_cam(net, "c5", x, target, relu=False) * 16, ours, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("window, stride, baseline", [(4, 2, 0.0), ((5, 3), (3, 2), 0.5)])
+def test_occlusion_map_is_the_probability_with_the_square_at_each_fitting_position(window, stride, baseline):
+    net = small_net(6).eval()
+    x, target = inputs(6, (2, 3, 13, 11))
+    (wh, ww), (sh, sw) = [(v, v) if isinstance(v, int) else v for v in (window, stride)]
+    rows, cols = (13 - wh) // sh + 1, (11 - ww) // sw + 1
+    expected = torch.empty(2, rows, cols)
+    with torch.no_grad():
+        for i in range(rows):
+            for j in range(cols):
+                occluded = x.clone()
+                occluded[:, :, i * sh:i * sh + wh, j * sw:j * sw + ww] = baseline
+                expected[:, i, j] = net(occluded).softmax(1)[torch.arange(2), target]
+    got = viz.occlusion_map(net, x, target, window=window, stride=stride, baseline=baseline, batch_size=5)
+    torch.testing.assert_close(got, expected, atol=1e-6, rtol=1e-5)
+
+
 def test_methods_leave_the_model_and_the_input_as_they_were():
     net = small_net(4).train()
     x, target = inputs(4, (2, 3, 16, 16))
