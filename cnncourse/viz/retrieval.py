@@ -32,18 +32,30 @@ class Patch(NamedTuple):
     pixels: torch.Tensor  # (C, rows, columns), on the CPU
 
 
-def top_patches(model: nn.Module, layer_name: str, channel: int, images: torch.Tensor, k: int = 9) -> list[Patch]:
-    """The ``k`` most activating units of ``channel`` in ``layer_name``, one per image, strongest first."""
+def top_patches(model: nn.Module, layer_name: str, channel: int | Sequence[int], images: torch.Tensor,
+                k: int = 9) -> list[Patch] | dict[int, list[Patch]]:
+    """The ``k`` most activating units of ``channel`` in ``layer_name``, one per image, strongest first.
+
+    Given several channels, returns {channel: patches} from one forward pass.
+    """
     check_input("top_patches", images)
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f"top_patches: k must be a positive int; got {k!r}")
     maps = activations(model, images, layer_name)[layer_name]
     if maps.dim() != 4:
         raise ValueError(f"top_patches: {layer_name!r} has no spatial maps (output {tuple(maps.shape)})")
-    if not 0 <= channel < maps.shape[1]:
-        raise ValueError(f"top_patches: channel must be in 0..{maps.shape[1] - 1}; got {channel}")
-    if not isinstance(k, int) or k < 1:
-        raise ValueError(f"top_patches: k must be a positive int; got {k!r}")
+    channels = [channel] if isinstance(channel, int) else list(channel)
+    for c in channels:
+        if not isinstance(c, int) or not 0 <= c < maps.shape[1]:
+            raise ValueError(f"top_patches: channel must be in 0..{maps.shape[1] - 1}; got {c!r}")
     field = receptive_fields(model, tuple(images.shape[1:]))[layer_name]
-    values, where = maps[:, channel].flatten(1).max(dim=1)  # each image's strongest unit
+    result = {c: _strongest(maps[:, c], field, images, k) for c in channels}
+    return result[channel] if isinstance(channel, int) else result
+
+
+def _strongest(maps, field, images, k) -> list[Patch]:
+    """The k images whose strongest unit in ``maps`` (N, h, w) is strongest, cut to that unit's field."""
+    values, where = maps.flatten(1).max(dim=1)  # each image's strongest unit
     width = maps.shape[-1]
     patches = []
     for n in values.argsort(descending=True)[:k].tolist():

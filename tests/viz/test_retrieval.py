@@ -54,6 +54,10 @@ def test_top_patches_are_the_strongest_units_cut_to_their_receptive_field():
     assert interior.rows[1] - interior.rows[0] == 8 and interior.columns[1] - interior.columns[0] == 8
     with pytest.raises(ValueError, match="channel must be in 0..1; got 2"):
         viz.top_patches(net, "4", 2, images)
+    both = viz.top_patches(net, "4", [0, 1], images, k=3)  # several channels: one forward pass
+    assert list(both) == [0, 1] and len(both[0]) == len(patches)
+    for a, b in zip(both[0], patches):
+        assert a[:5] == b[:5] and torch.equal(a.pixels, b.pixels)
 
 
 def test_retrieval_and_precision_at_k():
