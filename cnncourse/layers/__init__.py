@@ -7,8 +7,9 @@ of ``torch.nn``'s.
 
 from cnncourse.layers.activations import Dropout, dropout, relu, sigmoid, tanh
 from cnncourse.layers.conv import Conv1d, Conv2d, conv1d, conv2d, conv2d_loops
+from cnncourse.layers.depthwise import depthwise_conv2d, depthwise_conv2d_loops
 from cnncourse.layers.fully_conv import convolutionalize, linear_to_conv
-from cnncourse.layers.im2col import im2col, windows
+from cnncourse.layers.im2col import im2col, taps, windows
 from cnncourse.layers.kernels import kernels, use_kernels
 from cnncourse.layers.normalization import (
     BatchNorm2d, LocalResponseNorm, batch_norm, gaussian_window, local_contrast_norm, local_response_norm,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.nn.functional as F
 
 
 def pair(fn: str, name: str, value, *, minimum: int = 1, n: int = 2) -> tuple[int, ...]:
@@ -60,3 +61,39 @@ def conv_padding(fn: str, padding, kernel, stride, dilation) -> tuple[int, ...]:
         raise ValueError(f"{fn}: padding must be an int, a tuple, 'valid' or 'same'; got {padding!r}")
     pads = pair(fn, "padding", padding, minimum=0, n=n)
     return tuple(p for p in reversed(pads) for _ in range(2))
+
+
+def prepare_conv(fn, input, weight, bias, stride, padding, dilation, groups):
+    """Check every argument; return the padded input and the normalised settings."""
+    check_tensor(fn, "input", input, 4, "(N, C_in, H, W)")
+    check_tensor(fn, "weight", weight, 4, "(C_out, C_in / groups, kH, kW)")
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{fn}: groups must be a positive int; got {groups!r}")
+    c_in, c_out = input.shape[1], weight.shape[0]
+    if c_in % groups or c_out % groups:
+        raise ValueError(
+            f"{fn}: groups={groups} must divide both the input channels ({c_in}) "
+            f"and the output channels ({c_out})"
+        )
+    if weight.shape[1] * groups != c_in:
+        raise ValueError(
+            f"{fn}: weight of shape {tuple(weight.shape)} with groups={groups} expects "
+            f"{weight.shape[1] * groups} input channels; input of shape "
+            f"{tuple(input.shape)} has {c_in}"
+        )
+    if bias is not None and (not isinstance(bias, torch.Tensor) or bias.shape != (c_out,)):
+        got = tuple(bias.shape) if isinstance(bias, torch.Tensor) else type(bias).__name__
+        raise ValueError(f"{fn}: bias must have shape ({c_out},) (one per filter); got {got}")
+    kernel = tuple(weight.shape[2:])
+    stride = pair(fn, "stride", stride)
+    dilation = pair(fn, "dilation", dilation)
+    pads = conv_padding(fn, padding, kernel, stride, dilation)
+    padded = (input.shape[2] + pads[2] + pads[3], input.shape[3] + pads[0] + pads[1])
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if reach[0] > padded[0] or reach[1] > padded[1]:
+        raise ValueError(
+            f"{fn}: kernel {kernel} with dilation {dilation} spans {reach}, larger than "
+            f"the padded input {padded} (input {tuple(input.shape[2:])}, padding {padding!r})"
+        )
+    out = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride))
+    return F.pad(input, pads), stride, dilation, out

@@ -18,47 +18,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnncourse.layers._args import check_tensor, conv_padding, pair
-from cnncourse.layers.im2col import im2col
+from cnncourse.layers._args import check_tensor, pair, prepare_conv
+from cnncourse.layers.depthwise import depthwise
+from cnncourse.layers.im2col import windows
+from cnncourse.layers.shifted import shifted_conv2d
 from cnncourse.layers.kernels import torch_kernels
 
 BAND_BYTES = 4 * 2**20  # size of the column matrix built at once (see conv2d)
-
-
-def _prepare(fn, input, weight, bias, stride, padding, dilation, groups):
-    """Check every argument; return the padded input and the normalised settings."""
-    check_tensor(fn, "input", input, 4, "(N, C_in, H, W)")
-    check_tensor(fn, "weight", weight, 4, "(C_out, C_in / groups, kH, kW)")
-    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"{fn}: groups must be a positive int; got {groups!r}")
-    c_in, c_out = input.shape[1], weight.shape[0]
-    if c_in % groups or c_out % groups:
-        raise ValueError(
-            f"{fn}: groups={groups} must divide both the input channels ({c_in}) "
-            f"and the output channels ({c_out})"
-        )
-    if weight.shape[1] * groups != c_in:
-        raise ValueError(
-            f"{fn}: weight of shape {tuple(weight.shape)} with groups={groups} expects "
-            f"{weight.shape[1] * groups} input channels; input of shape "
-            f"{tuple(input.shape)} has {c_in}"
-        )
-    if bias is not None and (not isinstance(bias, torch.Tensor) or bias.shape != (c_out,)):
-        got = tuple(bias.shape) if isinstance(bias, torch.Tensor) else type(bias).__name__
-        raise ValueError(f"{fn}: bias must have shape ({c_out},) (one per filter); got {got}")
-    kernel = tuple(weight.shape[2:])
-    stride = pair(fn, "stride", stride)
-    dilation = pair(fn, "dilation", dilation)
-    pads = conv_padding(fn, padding, kernel, stride, dilation)
-    padded = (input.shape[2] + pads[2] + pads[3], input.shape[3] + pads[0] + pads[1])
-    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    if reach[0] > padded[0] or reach[1] > padded[1]:
-        raise ValueError(
-            f"{fn}: kernel {kernel} with dilation {dilation} spans {reach}, larger than "
-            f"the padded input {padded} (input {tuple(input.shape[2:])}, padding {padding!r})"
-        )
-    out = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride))
-    return F.pad(input, pads), stride, dilation, out
+SMALL_MAP = 28 * 28  # output positions up to which all images share one matrix product
 
 
 def conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -67,7 +34,7 @@ def conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1, grou
     For exposition on tiny inputs only. Shapes: ``input`` (N, C_in, H, W),
     ``weight`` (C_out, C_in/groups, kH, kW), ``bias`` (C_out,) -> (N, C_out, H_out, W_out).
     """
-    x, (sh, sw), (dh, dw), (h_out, w_out) = _prepare(
+    x, (sh, sw), (dh, dw), (h_out, w_out) = prepare_conv(
         "conv2d_loops", input, weight, bias, stride, padding, dilation, groups
     )
     c_out, c_per_group, kh, kw = weight.shape
@@ -96,26 +63,60 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ``bias`` (C_out,) -> (N, C_out, H_out, W_out), where
     ``H_out = (H + pad_top + pad_bottom - dilation * (kH - 1) - 1) // stride + 1``.
     """
-    x, stride, dilation, (h_out, w_out) = _prepare(
+    x, stride, dilation, (h_out, w_out) = prepare_conv(
         "conv2d", input, weight, bias, stride, padding, dilation, groups
     )
     n = x.shape[0]
     c_out, c_per_group, kh, kw = weight.shape
-    filters = weight.reshape(groups, c_out // groups, c_per_group * kh * kw)
-    # One column per receptive field. For a 3x3 kernel the columns hold nine
-    # copies of every pixel, so we build them for a band of output rows at a
-    # time: each band's matrix stays small enough to live in the CPU's cache.
-    rows = max(1, BAND_BYTES // (n * x.shape[1] * kh * kw * w_out * x.element_size()))
-    bands = []
+    if c_per_group == 1 and groups > 1:  # depthwise: a sum over the taps, no columns
+        out = depthwise(x, weight, stride, dilation, (h_out, w_out))
+    elif (kh, kw) == (1, 1) and groups == 1 and h_out * w_out > SMALL_MAP:
+        # A 1x1 convolution's receptive fields are single pixels: the input is
+        # already the column matrix, and the layer one matrix product per image.
+        x = x[:, :, :: stride[0], :: stride[1]].reshape(n, x.shape[1], h_out * w_out)
+        # (torch.matmul would broadcast the weight too, but it picks a slower
+        # path when the weight requires grad, as a model's parameters do.)
+        out = torch.bmm(weight.view(1, c_out, c_per_group).expand(n, -1, -1), x)  # (N, C_out, H_out * W_out)
+    elif stride == (1, 1) and groups == 1 and h_out * w_out > SMALL_MAP:
+        # k^2 products of shifted inputs, no columns (cnncourse.layers.shifted)
+        out = shifted_conv2d(x, weight, dilation, (h_out, w_out), groups)
+    else:
+        out = _im2col_conv(x, weight, stride, dilation, (h_out, w_out), groups)
+    out = out.view(n, c_out, h_out, w_out)
+    return out if bias is None else out + bias.view(1, -1, 1, 1)
+
+
+def _im2col_conv(x, weight, stride, dilation, out_size, groups):
+    """The im2col product on a padded input: (N, C_out, H_out * W_out).
+
+    One column per receptive field. For a 3x3 kernel the columns hold nine
+    copies of every pixel, so we build them for a band of output rows at a
+    time: each band's matrix stays small enough for the CPU's cache. A matrix
+    product is fast when its matrices are wide, so on small maps (late layers,
+    7x7 or 14x14) the columns of all images go side by side into one product
+    per band; on large maps each image's band is wide enough on its own.
+    """
+    n, c_in = x.shape[:2]
+    (h_out, w_out), (sh, _), (dh, _) = out_size, stride, dilation
+    c_out, c_per_group, kh, kw = weight.shape
+    k = c_per_group * kh * kw  # the length of one column: a receptive field in one group
+    filters = weight.reshape(groups, c_out // groups, k)
+    together = h_out * w_out <= SMALL_MAP
+    out = x.new_empty(n, groups, c_out // groups, h_out * w_out)
+    rows = max(1, BAND_BYTES // (n * c_in * kh * kw * w_out * x.element_size()))
     for top in range(0, h_out, rows):
         bottom = min(top + rows, h_out)
-        band = x[:, :, top * stride[0] : (bottom - 1) * stride[0] + dilation[0] * (kh - 1) + 1]
-        cols = im2col(band, (kh, kw), stride, dilation)  # (N, C_in * kH * kW, rows * W_out)
-        cols = cols.view(n, groups, c_per_group * kh * kw, -1)
-        bands.append(filters @ cols)  # (N, groups, C_out / groups, rows * W_out)
-    out = torch.cat(bands, dim=-1)
-    out = out.reshape(n, c_out, h_out, w_out)
-    return out if bias is None else out + bias.view(1, -1, 1, 1)
+        band = x[:, :, top * sh : (bottom - 1) * sh + dh * (kh - 1) + 1]
+        fields = windows(band, (kh, kw), stride, dilation)  # (N, C_in, rows, W_out, kH, kW), a view
+        if together:  # the copy: (groups, K, N * rows * W_out)
+            cols = fields.permute(1, 4, 5, 0, 2, 3).reshape(groups, k, -1)
+            product = torch.bmm(filters, cols).view(groups, c_out // groups, n, -1).permute(2, 0, 1, 3)
+        else:  # the copy: (N groups, K, rows * W_out)
+            cols = fields.permute(0, 1, 4, 5, 2, 3).reshape(n * groups, k, -1)
+            product = torch.bmm(filters.expand(n, -1, -1, -1).flatten(0, 1), cols)
+            product = product.view(n, groups, c_out // groups, -1)
+        out[..., top * w_out : bottom * w_out] = product
+    return out.view(n, c_out, h_out * w_out)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

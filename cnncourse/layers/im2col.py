@@ -29,3 +29,20 @@ def im2col(x: torch.Tensor, kernel_size, stride=(1, 1), dilation=(1, 1)) -> torc
     n, c, h_out, w_out, kh, kw = view.shape
     cols = view.permute(0, 1, 4, 5, 2, 3)  # (N, C, kH, kW, H_out, W_out), still a view
     return cols.reshape(n, c * kh * kw, h_out * w_out)  # the copy
+
+
+def taps(x: torch.Tensor, kernel_size, stride, dilation, out_size):
+    """The input under each kernel tap, for all output positions at once.
+
+    Yields, for taps (i, j) in row-major order, the strided view
+    ``x[:, :, i dH : : sH, j dW : : sW]`` of shape (N, C, H_out, W_out):
+    element (n, c, y, x) is the pixel that tap (i, j) of the window at
+    output (y, x) covers. A window operation is then one elementwise pass
+    per tap (:mod:`cnncourse.layers.depthwise`, the pooling layers), and
+    the same views of a zero tensor accumulate the gradient. ``x`` is
+    already padded.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (h_out, w_out) = kernel_size, stride, dilation, out_size
+    for i in range(kh):
+        for j in range(kw):
+            yield x[:, :, i * dh : i * dh + (h_out - 1) * sh + 1 : sh, j * dw : j * dw + (w_out - 1) * sw + 1 : sw]

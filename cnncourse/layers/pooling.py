@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnncourse.layers._args import check_tensor, pair
-from cnncourse.layers.im2col import windows
+from cnncourse.layers.im2col import taps, windows
 from cnncourse.layers.kernels import torch_kernels
 
 
@@ -53,24 +53,48 @@ def _pool_geometry(fn, input, kernel_size, stride, padding, dilation, ceil_mode)
     return kernel, stride, padding, dilation, tuple(out), tuple(extra)
 
 
+def _padded(x, padding, extra, value=0.0):
+    """``x`` with the pooling's padding, plus ceil_mode's extra bottom/right cells."""
+    (ph, pw), (eh, ew) = padding, extra
+    if ph or pw or eh or ew:
+        x = F.pad(x, (pw, pw + ew, ph, ph + eh), value=value)
+    return x
+
+
+def _window_max(x, kernel, stride, dilation, out_size, with_indices):
+    """The maximum of each window, one pass per kernel tap; optionally which tap held it.
+
+    ``x`` is padded with -inf. The local index is the first tap holding the
+    maximum, as PyTorch's kernel picks (it replaces the running maximum only
+    by a strictly greater value).
+    """
+    views = list(taps(x, kernel, stride, dilation, out_size))
+    values = views[0].clone()
+    for view in views[1:]:
+        torch.maximum(values, view, out=values)  # NaN wins, as in torch.max
+    if not with_indices:
+        return values, None
+    local = torch.zeros(values.shape, dtype=torch.long, device=x.device)
+    for t in range(len(views) - 1, 0, -1):  # backwards, so that the first tap to match is written last
+        local.masked_fill_(views[t] == values, t)
+    return values, local
+
+
 class _MaxPool2d(torch.autograd.Function):
     """Max pooling whose backward sends each output gradient to its input argmax."""
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding, dilation, extra):
+    def forward(ctx, x, kernel, stride, padding, dilation, extra, out_size):
         n, c, h, w = x.shape
-        (ph, pw), (eh, ew) = padding, extra
-        if ph or pw or eh or ew:
-            x = F.pad(x, (pw, pw + ew, ph, ph + eh), value=float("-inf"))
-        win = windows(x, kernel, stride, dilation)  # (N, C, H_out, W_out, kH, kW), a view
-        values, local = win.reshape(*win.shape[:4], -1).max(dim=-1)
+        padded = _padded(x, padding, extra, float("-inf"))
+        values, local = _window_max(padded, kernel, stride, dilation, out_size, with_indices=True)
         # Local argmax -> flat index into the unpadded H x W input: the window's
         # top-left corner plus the offset of the winning tap inside the window.
         a = torch.arange(kernel[0], device=x.device).view(-1, 1) * dilation[0]
         b = torch.arange(kernel[1], device=x.device).view(1, -1) * dilation[1]
         offsets = (a * w + b).flatten()  # (kH * kW,)
-        top = torch.arange(win.shape[2], device=x.device).view(-1, 1) * stride[0] - ph
-        left = torch.arange(win.shape[3], device=x.device).view(1, -1) * stride[1] - pw
+        top = torch.arange(out_size[0], device=x.device).view(-1, 1) * stride[0] - padding[0]
+        left = torch.arange(out_size[1], device=x.device).view(1, -1) * stride[1] - padding[1]
         indices = offsets[local] + (top * w + left)
         ctx.save_for_backward(indices)
         ctx.input_shape = (n, c, h, w)
@@ -80,7 +104,28 @@ class _MaxPool2d(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_values, grad_indices):
         (indices,) = ctx.saved_tensors
-        return max_pool2d_backward(grad_values, indices, ctx.input_shape), None, None, None, None, None
+        return max_pool2d_backward(grad_values, indices, ctx.input_shape), None, None, None, None, None, None
+
+
+class _WindowSum(torch.autograd.Function):
+    """The sum of each window, one addition per kernel tap; the backward adds back through the same views."""
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, out_size):
+        views = taps(x, kernel, stride, (1, 1), out_size)
+        sums = next(views).clone()
+        for view in views:
+            sums += view
+        ctx.geometry = x.shape, kernel, stride, out_size
+        return sums
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, kernel, stride, out_size = ctx.geometry
+        grad_x = grad.new_zeros(shape)
+        for view in taps(grad_x, kernel, stride, (1, 1), out_size):
+            view += grad
+        return grad_x, None, None, None
 
 
 def max_pool2d_backward(grad_output, indices, input_shape):
@@ -112,16 +157,14 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     the input's H x W plane of the maximum (what :func:`max_unpool2d` needs).
     """
     x, unbatched = _batched("max_pool2d", input)
-    kernel, stride, padding, dilation, _, extra = _pool_geometry(
+    kernel, stride, padding, dilation, out_size, extra = _pool_geometry(
         "max_pool2d", x, kernel_size, stride, padding, dilation, ceil_mode
     )
     if return_indices or (torch.is_grad_enabled() and x.requires_grad):
-        values, indices = _MaxPool2d.apply(x, kernel, stride, padding, dilation, extra)
-    else:  # inference: no argmax to remember, reduce the window view directly
-        (ph, pw), (eh, ew) = padding, extra
-        if ph or pw or eh or ew:
-            x = F.pad(x, (pw, pw + ew, ph, ph + eh), value=float("-inf"))
-        values, indices = windows(x, kernel, stride, dilation).amax(-1).amax(-1), None
+        values, indices = _MaxPool2d.apply(x, kernel, stride, padding, dilation, extra, out_size)
+    else:  # inference: no argmax to remember
+        padded = _padded(x, padding, extra, float("-inf"))
+        values, indices = _window_max(padded, kernel, stride, dilation, out_size, with_indices=False)
     if unbatched:
         values, indices = values[0], None if indices is None else indices[0]
     return (values, indices) if return_indices else values
@@ -130,13 +173,16 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True, divisor_override=None):
     """2D average pooling, like ``F.avg_pool2d``: (N, C, H, W) -> (N, C, H_out, W_out)."""
     x, unbatched = _batched("avg_pool2d", input)
-    kernel, stride, (ph, pw), _, _, (eh, ew) = _pool_geometry("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
-    sums = windows(F.pad(x, (pw, pw + ew, ph, ph + eh)), kernel, stride).sum(dim=(-2, -1))
+    kernel, stride, padding, _, out_size, extra = _pool_geometry(
+        "avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode
+    )
+    sums = _WindowSum.apply(_padded(x, padding, extra), kernel, stride, out_size)
     if divisor_override is not None:
         out = sums / divisor_override
     else:
         # Count what each window covers: the input, plus the zero padding if asked,
         # never the extra cells that ceil_mode hangs over the edge.
+        (ph, pw), (eh, ew) = padding, extra
         ones = x.new_ones(1, 1, *x.shape[-2:])
         counted = F.pad(ones, (pw, pw, ph, ph), value=1.0 if count_include_pad else 0.0)
         counts = windows(F.pad(counted, (0, ew, 0, eh)), kernel, stride).sum(dim=(-2, -1))

@@ -58,7 +58,8 @@ class AlexNet(nn.Module):
 register("alexnet", lambda **kw: AlexNet(variant="torchvision", **kw), torchvision="alexnet",
          doc="AlexNet, torchvision's single-tower variant")
 register("alexnet_paper", lambda **kw: AlexNet(variant="paper", **kw),
-         doc="AlexNet as in the 2012 paper: two towers (groups), LRN, 96-256-384-384-256 filters")
+         doc="AlexNet as in the 2012 paper: two towers (groups), LRN, 96-256-384-384-256 filters",
+         input_size=227)
 
 
 class AlexNetMini(nn.Module):
@@ -100,4 +101,5 @@ class AlexNetMini(nn.Module):
 
 
 register("alexnet_mini", lambda **kw: AlexNetMini(**kw),
-         doc="AlexNet's five convolutions c1..c5 for 64x64 images, batch norm, global pooling (the zoo's)")
+         doc="AlexNet's five convolutions c1..c5 for 64x64 images, batch norm, global pooling (the zoo's)",
+         input_size=64)

@@ -42,4 +42,4 @@ class HighwayNet(nn.Module):
         return self.fc(self.blocks(self.stem(x)).mean(dim=(2, 3)))
 
 
-register("highway", HighwayNet, doc="A convolutional highway network (gated skips)")
+register("highway", HighwayNet, doc="A convolutional highway network (gated skips)", input_size=32)

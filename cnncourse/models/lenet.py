@@ -94,5 +94,7 @@ class LeNet5(nn.Module):
         return self.classifier(self.features(x))
 
 
-register("lenet5", lambda **kw: LeNet5(variant="paper", **kw), doc="LeNet-5 as published (tanh, trainable subsampling, sparse C3)")
-register("lenet5_modern", lambda **kw: LeNet5(variant="modern", **kw), doc="LeNet-5 with ReLU and max pooling")
+register("lenet5", lambda **kw: LeNet5(variant="paper", **kw), doc="LeNet-5 as published (tanh, trainable subsampling, sparse C3)",
+         input_size=32)
+register("lenet5_modern", lambda **kw: LeNet5(variant="modern", **kw), doc="LeNet-5 with ReLU and max pooling",
+         input_size=32)

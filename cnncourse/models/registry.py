@@ -21,15 +21,17 @@ class Entry:
     factory: Callable[..., nn.Module]
     torchvision: str | None
     doc: str
+    input_size: int  # the side of the square images it was designed for
 
 
 _REGISTRY: dict[str, Entry] = {}
 
 
-def register(name: str, factory: Callable[..., nn.Module], torchvision: str | None = None, doc: str = "") -> None:
+def register(name: str, factory: Callable[..., nn.Module], torchvision: str | None = None, doc: str = "",
+             input_size: int = 224) -> None:
     if name in _REGISTRY:
         raise ValueError(f"register: a model named {name!r} exists already")
-    _REGISTRY[name] = Entry(factory, torchvision, doc)
+    _REGISTRY[name] = Entry(factory, torchvision, doc, input_size)
 
 
 def list_models(torchvision_only: bool = False) -> list[str]:

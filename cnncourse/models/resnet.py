@@ -198,9 +198,9 @@ for _depth in STAGES:
              doc=f"ResNet-{_depth} without shortcuts: the plain network of the degradation experiment")
 for _depth in CIFAR_DEPTHS:
     register(f"cifar_resnet{_depth}", lambda depth=_depth, **kw: CifarResNet(depth, **kw),
-             doc=f"CIFAR ResNet-{_depth} (6n+2 layers, He et al. 2016, Section 4.2)")
+             doc=f"CIFAR ResNet-{_depth} (6n+2 layers, He et al. 2016, Section 4.2)", input_size=32)
     register(f"cifar_plain{_depth}", lambda depth=_depth, **kw: CifarResNet(depth, skip=False, **kw),
-             doc=f"CIFAR ResNet-{_depth} without shortcuts (the plain network)")
+             doc=f"CIFAR ResNet-{_depth} without shortcuts (the plain network)", input_size=32)
 register("resnext50_32x4d", lambda **kw: ResNet("bottleneck", (3, 4, 6, 3), groups=32, width_per_group=4, **kw),
          torchvision="resnext50_32x4d", doc="ResNeXt-50 32x4d (Xie et al., 2017), torchvision-compatible")
 register("resnext101_32x8d", lambda **kw: ResNet("bottleneck", (3, 4, 23, 3), groups=32, width_per_group=8, **kw),

@@ -121,3 +121,38 @@ def test_bad_input_names_argument_expected_and_received(impl, x_shape, w_shape, 
 def test_bad_bias_shape():
     with pytest.raises(ValueError, match=r"bias must have shape \(2,\).*got \(3,\)"):
         conv2d(torch.zeros(1, 3, 8, 8), torch.zeros(2, 3, 3, 3), torch.zeros(3))
+
+
+# conv2d picks a formulation by shape: depthwise sums over taps, a plain product
+# for 1x1 on large maps, shifted products for stride 1 on large maps
+# (SMALL_MAP = 28 x 28 output positions), im2col otherwise. The random cases
+# above are small; these reach every path, values and gradients.
+@pytest.mark.parametrize("x_shape, w_shape, kwargs", [
+    ((2, 3, 33, 31), (4, 3, 3, 3), dict(padding=1)),                       # shifted
+    ((1, 2, 34, 30), (3, 2, 2, 4), dict(padding="same", dilation=(2, 1))),  # shifted, even kernel
+    ((2, 3, 30, 32), (5, 3, 1, 1), dict()),                                 # 1x1, one product per image
+    ((2, 4, 61, 59), (6, 4, 1, 1), dict(stride=2, padding=1)),              # 1x1 strided, large
+    ((2, 4, 9, 8), (6, 4, 1, 1), dict()),                                   # 1x1 on a small map: im2col
+    ((2, 6, 31, 33), (6, 1, 3, 3), dict(padding=1, groups=6)),              # depthwise, runs
+    ((2, 4, 17, 15), (8, 1, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=2, groups=4)),  # depthwise, strided, m = 2
+    ((2, 4, 32, 30), (6, 2, 3, 3), dict(padding=1, groups=2)),             # grouped on a large map: im2col
+])
+def test_every_formulation_matches_torch(x_shape, w_shape, kwargs):
+    check_against_torch(conv2d, x_shape, w_shape, kwargs)
+
+
+def test_depthwise_functions_match_torch():
+    from cnncourse.layers import depthwise_conv2d, depthwise_conv2d_loops
+
+    for impl in (depthwise_conv2d, depthwise_conv2d_loops):
+        check_against_torch(lambda x, w, b, groups, **kw: impl(x, w, b, **kw), (2, 3, 11, 10), (6, 1, 3, 3),
+                            dict(stride=(1, 2), padding=(1, 2), dilation=(2, 1), groups=3))
+    with pytest.raises(ValueError, match=r"weight of shape \(3, 2, 3, 3\) with groups=3 expects 6 input channels"):
+        depthwise_conv2d(torch.randn(1, 3, 8, 8), torch.randn(3, 2, 3, 3))
+
+
+def test_a_weight_that_requires_grad_gives_the_same_result_without_grad_mode():
+    # conv2d avoids torch.matmul's separate path for weights that require grad
+    x, w = torch.randn(2, 8, 30, 30), torch.randn(4, 8, 1, 1, requires_grad=True)
+    with torch.no_grad():
+        torch.testing.assert_close(conv2d(x, w), F.conv2d(x, w), atol=1e-5, rtol=1e-5)
