@@ -18,8 +18,11 @@ import torchvision
 from cnncourse import layers, models
 from cnncourse.timing import time_ms
 
+from _allocator import steady_allocator
+
 
 def main():
+    steady_allocator()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["resnet50", "densenet121"])
     parser.add_argument("--batch", type=int, default=8)

@@ -21,7 +21,6 @@ from torch import nn
 from cnncourse.layers._args import check_tensor, pair, prepare_conv
 from cnncourse.layers.depthwise import depthwise
 from cnncourse.layers.im2col import windows
-from cnncourse.layers.shifted import shifted_conv2d
 from cnncourse.layers.kernels import torch_kernels
 
 BAND_BYTES = 4 * 2**20  # size of the column matrix built at once (see conv2d)
@@ -70,16 +69,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     c_out, c_per_group, kh, kw = weight.shape
     if c_per_group == 1 and groups > 1:  # depthwise: a sum over the taps, no columns
         out = depthwise(x, weight, stride, dilation, (h_out, w_out))
-    elif (kh, kw) == (1, 1) and groups == 1 and h_out * w_out > SMALL_MAP:
+    elif (kh, kw) == (1, 1) and groups == 1:
         # A 1x1 convolution's receptive fields are single pixels: the input is
         # already the column matrix, and the layer one matrix product per image.
         x = x[:, :, :: stride[0], :: stride[1]].reshape(n, x.shape[1], h_out * w_out)
         # (torch.matmul would broadcast the weight too, but it picks a slower
         # path when the weight requires grad, as a model's parameters do.)
         out = torch.bmm(weight.view(1, c_out, c_per_group).expand(n, -1, -1), x)  # (N, C_out, H_out * W_out)
-    elif stride == (1, 1) and groups == 1 and h_out * w_out > SMALL_MAP:
-        # k^2 products of shifted inputs, no columns (cnncourse.layers.shifted)
-        out = shifted_conv2d(x, weight, dilation, (h_out, w_out), groups)
     else:
         out = _im2col_conv(x, weight, stride, dilation, (h_out, w_out), groups)
     out = out.view(n, c_out, h_out, w_out)

@@ -114,7 +114,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     shift = -mean * scale
     if bias is not None:
         shift = shift + bias
-    return torch.addcmul(shift.view(shape), input, scale.view(shape))
+    return (input * scale.view(shape)).add_(shift.view(shape))
 
 
 class BatchNorm2d(nn.BatchNorm2d):

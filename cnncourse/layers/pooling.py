@@ -177,12 +177,14 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         "avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode
     )
     sums = _WindowSum.apply(_padded(x, padding, extra), kernel, stride, out_size)
+    (ph, pw), (eh, ew) = padding, extra
     if divisor_override is not None:
         out = sums / divisor_override
+    elif not (eh or ew) and (count_include_pad or not (ph or pw)):
+        out = sums / (kernel[0] * kernel[1])  # every window counts all its cells
     else:
         # Count what each window covers: the input, plus the zero padding if asked,
         # never the extra cells that ceil_mode hangs over the edge.
-        (ph, pw), (eh, ew) = padding, extra
         ones = x.new_ones(1, 1, *x.shape[-2:])
         counted = F.pad(ones, (pw, pw, ph, ph), value=1.0 if count_include_pad else 0.0)
         counts = windows(F.pad(counted, (0, ew, 0, eh)), kernel, stride).sum(dim=(-2, -1))
