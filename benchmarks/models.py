@@ -1,6 +1,6 @@
 """Forward time of cnncourse's architectures against torchvision's, same weights, CPU.
 
-    .venv/bin/python benchmarks/models.py                 # resnet50 and densenet121, batch 8, 224x224
+    .venv/bin/python benchmarks/models.py                 # the five of the kernels issue, batch 8, 224x224
     .venv/bin/python benchmarks/models.py --batch 1 --models resnet18
 
 Both models hold the same weights (torchvision's state_dict loaded strictly);
@@ -24,7 +24,8 @@ from _allocator import steady_allocator
 def main():
     steady_allocator()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=["resnet50", "densenet121"])
+    parser.add_argument("--models", nargs="+",
+                        default=["resnet50", "densenet121", "mobilenet_v2", "googlenet", "vgg16"])
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--size", type=int, default=224)
     parser.add_argument("--rounds", type=int, default=3)
