@@ -1,4 +1,4 @@
-"""Loops vs im2col vs torch.nn.functional.conv2d, on one realistic layer.
+"""Loops vs the course's conv2d vs torch.nn.functional.conv2d, on one realistic layer.
 
     .venv/bin/python benchmarks/conv2d.py                # (8, 64, 56, 56) x (64, 64, 3, 3), CPU
     .venv/bin/python benchmarks/conv2d.py --device cuda
@@ -7,6 +7,10 @@
 
 The loops run once (they take seconds; ungrouped only); the others are timed with
 cnncourse.timing.time_ms. All three results are checked against each other.
+``layers.conv2d`` picks its formulation by shape: im2col for most layers, one
+matrix product per image for 1x1, a sum over the kernel's taps for depthwise
+(``groups`` = channels). ``benchmarks/kernels.py`` times every layer of the
+course's networks.
 """
 
 import argparse
@@ -41,7 +45,7 @@ def main():
     if not args.skip_loops and groups == 1:
         times["loops"] = time_ms(conv2d_loops, x, w, padding=pad, repeat=1, min_time=0)
         torch.testing.assert_close(conv2d_loops(x[:1], w, padding=pad), reference[:1], atol=1e-3, rtol=1e-4)
-    times["im2col"] = time_ms(conv2d, x, w, padding=pad, groups=groups, min_time=2.0)
+    times["conv2d"] = time_ms(conv2d, x, w, padding=pad, groups=groups, min_time=2.0)
     times["F.conv2d"] = time_ms(F.conv2d, x, w, padding=pad, groups=groups, min_time=2.0)
     for name, ms in times.items():
         print(f"  {name:<9} {ms:12.2f} ms   {ms / times['F.conv2d']:8.2f}x F.conv2d")

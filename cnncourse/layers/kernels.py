@@ -3,12 +3,13 @@
 Every module in :mod:`cnncourse.layers` (``Conv2d``, ``MaxPool2d``,
 ``BatchNorm2d``, ...) is a subclass of its ``torch.nn`` namesake with the same
 parameters and state_dict. By default its ``forward`` calls the from-scratch
-function of this package (``conv2d`` as im2col, ``max_pool2d``, ...), so a
-model built from them runs the code the chapters derive. Those functions are
-proven equal to PyTorch's in the tests, but not as fast: on a CPU im2col
-costs about 2x ``F.conv2d``, and many times more on grouped and depthwise
-convolutions, whose small matrix products waste the im2col copy
-(``benchmarks/conv2d.py --groups ...`` measures it). Training a deep
+function of this package (``conv2d`` as im2col or a sum over taps,
+``max_pool2d``, ...), so a model built from them runs the code the chapters
+derive. Those functions are proven equal to PyTorch's in the tests. On a CPU
+most layers take between about as long as PyTorch's optimised kernels and
+twice as long; grouped convolutions and depthwise ones on small maps take
+several times as long (``benchmarks/kernels.py`` times every layer of the
+course's networks, ``benchmarks/models.py`` whole networks). Training a deep
 network for many epochs can switch to PyTorch's kernels without changing the
 model::
 

@@ -68,3 +68,19 @@ def test_models_built_by_get_still_pickle(tmp_path):
     again = torch.load(tmp_path / "m.pt", weights_only=False)
     x = torch.randn(1, 3, 32, 32)
     torch.testing.assert_close(again.eval()(x), model.eval()(x))
+
+
+def test_every_network_accepts_its_native_input_size():
+    # benchmarks/kernels.py runs each network at the size its registry entry names
+    from cnncourse.models.registry import get_entry
+
+    sizes = {name: get_entry(name).input_size for name in models.list_models()}
+    assert sizes["lenet5"] == 32 and sizes["cifar_resnet20"] == 32 and sizes["alexnet_mini"] == 64
+    assert sizes["alexnet_paper"] == 227 and sizes["resnet50"] == 224
+    for name, size in sizes.items():  # shapes only, on the meta device
+        with torch.device("meta"):
+            model = models.get(name).eval()
+        channels = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d)).in_channels
+        with torch.no_grad():
+            logits = model(torch.empty(2, channels, size, size, device="meta"))
+        assert logits.dim() == 2 and logits.shape[0] == 2, name
