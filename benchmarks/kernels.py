@@ -46,7 +46,7 @@ class Config:
 
     def describe(self):
         shown = {k: v for k, v in self.settings if v not in (0, 1, (0, 0), (1, 1), False, None)}
-        weight = f" w{list(self.weight)}" if self.weight else ""
+        weight = f" w{list(self.weight)}{' +bias' if self.bias else ''}" if self.weight else ""
         return f"{list(self.input)}{weight} " + " ".join(f"{k}={v}" for k, v in shown.items())
 
 
