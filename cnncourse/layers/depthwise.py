@@ -30,17 +30,20 @@ from cnncourse.layers.im2col import taps
 CHUNK_BYTES = 4 * 2**20  # input values a group of channels brings into the cache
 
 
+def _prepare(fn, input, weight, bias, stride, padding, dilation):
+    """conv2d's checks with groups = the input's channels; the padded input and the settings."""
+    c = input.shape[1] if isinstance(input, torch.Tensor) and input.dim() == 4 else 1
+    return prepare_conv(fn, input, weight, bias, stride, padding, dilation, c)
+
+
 def depthwise_conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1):
     """Depthwise convolution by a loop over channels and kernel taps (for exposition).
 
     Shapes: ``input`` (N, C, H, W), ``weight`` (C m, 1, kH, kW), ``bias`` (C m,)
     -> (N, C m, H_out, W_out); equal to ``F.conv2d(..., groups=C)``.
     """
-    c = input.shape[1] if isinstance(input, torch.Tensor) and input.dim() == 4 else 1
-    x, stride, dilation, out_size = prepare_conv(
-        "depthwise_conv2d_loops", input, weight, bias, stride, padding, dilation, c
-    )
-    kernel = tuple(weight.shape[2:])
+    x, stride, dilation, out_size = _prepare("depthwise_conv2d_loops", input, weight, bias, stride, padding, dilation)
+    c, kernel = x.shape[1], tuple(weight.shape[2:])
     m = weight.shape[0] // c
     out = x.new_zeros(x.shape[0], weight.shape[0], *out_size)
     for o in range(weight.shape[0]):
@@ -157,9 +160,6 @@ def depthwise_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
     Shapes: ``input`` (N, C, H, W), ``weight`` (C m, 1, kH, kW), ``bias`` (C m,)
     -> (N, C m, H_out, W_out); equal to ``F.conv2d(..., groups=C)``.
     """
-    c = input.shape[1] if isinstance(input, torch.Tensor) and input.dim() == 4 else 1
-    x, stride, dilation, out_size = prepare_conv(
-        "depthwise_conv2d", input, weight, bias, stride, padding, dilation, c
-    )
+    x, stride, dilation, out_size = _prepare("depthwise_conv2d", input, weight, bias, stride, padding, dilation)
     out = depthwise(x, weight, stride, dilation, out_size)
     return out if bias is None else out + bias.view(1, -1, 1, 1)
