@@ -114,7 +114,9 @@ class _Im2colConv(torch.autograd.Function):
     time: each band's matrix stays small enough for the CPU's cache. A matrix
     product is fast when its matrices are wide, so on small maps (late layers,
     7x7 or 14x14) the columns of all images go side by side into one product
-    per band; on large maps each image's band is wide enough on its own.
+    per band; on large maps each image's band is wide enough on its own. (So
+    are a few filters on a small map: side by side pays a second copy, of the
+    output, which only many filters or many groups repay.)
 
     The backward runs band by band too (autograd through the bands would give
     every band a gradient the size of the whole input): the weights' gradient
@@ -128,7 +130,7 @@ class _Im2colConv(torch.autograd.Function):
         n, c_out = x.shape[0], weight.shape[0]
         w_out, m = out_size[1], c_out // groups
         filters = weight.reshape(groups, m, -1)  # (groups, C_out / groups, K)
-        together = out_size[0] * w_out <= SMALL_MAP
+        together = out_size[0] * w_out <= SMALL_MAP and (groups > 1 or c_out >= 128)
         out = x.new_empty(n, groups, m, out_size[0] * w_out)
         for top, bottom, rows in _bands(x, weight, stride, dilation, out_size):
             cols = _columns(x[:, :, rows], weight, stride, dilation, groups, together)

@@ -123,9 +123,9 @@ def test_bad_bias_shape():
         conv2d(torch.zeros(1, 3, 8, 8), torch.zeros(2, 3, 3, 3), torch.zeros(3))
 
 
-# conv2d picks a formulation by shape: depthwise sums over taps, a plain product
-# for 1x1 on large maps, shifted products for stride 1 on large maps
-# (SMALL_MAP = 28 x 28 output positions), im2col otherwise. The random cases
+# conv2d picks a formulation by shape: depthwise sums over taps, 1x1 one product
+# per image, im2col otherwise, with the images side by side on small maps
+# (SMALL_MAP = 28 x 28 output positions) when there are many filters or groups. The random cases
 # above are small; these reach every path, values and gradients.
 @pytest.mark.parametrize("x_shape, w_shape, kwargs", [
     ((2, 3, 33, 31), (4, 3, 3, 3), dict(padding=1)),                       # shifted
@@ -136,6 +136,7 @@ def test_bad_bias_shape():
     ((2, 6, 31, 33), (6, 1, 3, 3), dict(padding=1, groups=6)),              # depthwise, runs
     ((2, 4, 17, 15), (8, 1, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=2, groups=4)),  # depthwise, strided, m = 2
     ((2, 4, 32, 30), (6, 2, 3, 3), dict(padding=1, groups=2)),             # grouped on a large map: im2col
+    ((2, 8, 9, 7), (128, 8, 3, 2), dict(stride=(1, 2), padding=1)),         # many filters, small map: images side by side
 ])
 def test_every_formulation_matches_torch(x_shape, w_shape, kwargs):
     check_against_torch(conv2d, x_shape, w_shape, kwargs)
