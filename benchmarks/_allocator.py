@@ -2,10 +2,9 @@
 
 glibc hands a freed block larger than its "mmap threshold" back to the
 operating system, and the next allocation of that size pays a page fault per
-4 KiB page as it first touches the memory: for a 6 MB feature map, about as
-long as a depthwise convolution takes. The threshold adapts to the sizes a
-process frees, so whether a timed call pays depends on what ran before it;
-the same layer measured 0.5 ms in one process and 9 ms in the next. A
+4 KiB page as it first touches the memory. The threshold adapts to the sizes a
+process frees, so whether a timed call pays depends on what ran before it, and the
+same layer can take several times as long in one process as in the next. A
 training loop reaches the steady state (freed blocks reused) after a few
 steps; the benchmarks fix it from the start by setting the threshold
 (and the trim threshold that returns the top of the heap) before Python

@@ -1,9 +1,9 @@
-"""Max pooling through unfold (cnncourse) vs torch.nn.functional.max_pool2d.
+"""Max pooling, one pass per kernel tap (cnncourse) vs torch.nn.functional.max_pool2d.
 
     .venv/bin/python benchmarks/pooling.py        # (8, 64, 112, 112), 2x2/2 and 3x3/2, CPU
 
 Timed with cnncourse.timing.time_ms, after checking the results against PyTorch:
-inference (no gradient: the window view is reduced directly), forward with
+inference (no gradient: a running maximum, no argmax), forward with
 the argmax indices (what training and unpooling need), and forward+backward
 through the hand-written backward.
 """

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnncourse.layers._args import check_tensor, pair
-from cnncourse.layers.im2col import taps, windows
+from cnncourse.layers.im2col import taps
 from cnncourse.layers.kernels import torch_kernels
 
 
@@ -187,7 +187,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         # never the extra cells that ceil_mode hangs over the edge.
         ones = x.new_ones(1, 1, *x.shape[-2:])
         counted = F.pad(ones, (pw, pw, ph, ph), value=1.0 if count_include_pad else 0.0)
-        counts = windows(F.pad(counted, (0, ew, 0, eh)), kernel, stride).sum(dim=(-2, -1))
+        counts = _WindowSum.apply(F.pad(counted, (0, ew, 0, eh)), kernel, stride, out_size)
         out = sums / counts
     return out[0] if unbatched else out
 
