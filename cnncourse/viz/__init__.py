@@ -16,10 +16,22 @@ Layers are named as in ``model.named_modules()``.
 * :mod:`~cnncourse.viz.cam`: ``grad_cam``, ``cam``;
 * :mod:`~cnncourse.viz.occlusion`: ``occlusion``, ``occlusion_map``;
 * :mod:`~cnncourse.viz.sanity`: ``randomized``, ``rank_correlation``.
+
+Images made by gradient (the methods take layer names and leave the model as they found it):
+
+* :mod:`~cnncourse.viz.ascent`: ``gradient_ascent`` with objectives (``ClassLogit``,
+  ``Unit``, ``Channel``, ``LayerNorm``) and regularisers (``L2Decay``, ``GaussianBlur``,
+  ``ClipNorm``, ``ClipContribution``, ``Jitter``, ``LinfBall``);
+* :mod:`~cnncourse.viz.facets`: ``multifaceted``;
+* :mod:`~cnncourse.viz.dream`: ``deep_dream``, ``octave_sizes``.
 """
 
 from cnncourse.viz.activations import activations, show_feature_maps, show_filters
+from cnncourse.viz.ascent import (Channel, ClassLogit, ClipContribution, ClipNorm, GaussianBlur, Jitter, L2Decay,
+                                  LayerNorm, LinfBall, Unit, gradient_ascent)
 from cnncourse.viz.cam import cam, grad_cam
+from cnncourse.viz.dream import deep_dream, octave_sizes
+from cnncourse.viz.facets import multifaceted
 from cnncourse.viz.gradients import deconvnet, gradient, guided_backprop, saliency
 from cnncourse.viz.occlusion import occlusion, occlusion_map
 from cnncourse.viz.probe import linear_probe, linear_probes
@@ -27,6 +39,8 @@ from cnncourse.viz.retrieval import Patch, features, nearest_neighbours, precisi
 from cnncourse.viz.sanity import randomized, rank_correlation
 
 __all__ = [
+    "Channel", "ClassLogit", "ClipContribution", "ClipNorm", "GaussianBlur", "Jitter", "L2Decay", "LayerNorm",
+    "LinfBall", "Unit", "deep_dream", "gradient_ascent", "multifaceted", "octave_sizes",
     "Patch", "activations", "cam", "deconvnet", "features", "grad_cam", "gradient", "guided_backprop",
     "linear_probe", "linear_probes", "nearest_neighbours", "occlusion", "occlusion_map", "precision_at_k", "randomized",
     "rank_correlation", "saliency", "show_feature_maps", "show_filters", "top_patches", "tsne",
