@@ -48,6 +48,7 @@ SCOPES = {
     "occlusion_map": "test_occlusion_map", "guided_relu_backward": "test_guided_relu",
     "feature_maps": "test_feature_maps", "linear_probe": "test_linear_probe",
     "seen_by": "test_seen_by", "precision_at_k": "test_precision_at_k",
+    "ascent_step": "test_ascent_step", "clip_small_norm": "test_clip_small_norm",
 }
 
 
@@ -656,6 +657,75 @@ from sklearn.neighbors import NearestNeighbors
 index = NearestNeighbors(n_neighbors=k, metric="cosine").fit(gallery.numpy())
 neighbours = torch.from_numpy(index.kneighbors(queries.numpy(), return_distance=False))
 return (gallery_labels[neighbours] == query_labels[:, None]).float().mean().item()
+"""),
+    # --- gradient ascent ---
+    Plant("gradient_ascent", "ascent_step", "wrong", "calls cnncourse.viz.gradient_ascent", """
+from cnncourse import viz
+return viz.gradient_ascent(model, viz.ClassLogit(target), x, steps=1, lr=lr, mean=0.0, value_range=None,
+                           regularizers=[viz.L2Decay(decay)]).image
+""", "test_ascent_step"),
+    Plant("gradient_ascent", "ascent_step", "wrong", "ignores the decay", """
+x = x.detach().clone().requires_grad_(True)
+(grad,) = torch.autograd.grad(model(x)[:, target].sum(), x)
+return (x + lr * grad / grad.abs().mean(dim=(1, 2, 3), keepdim=True)).detach()
+""", "test_ascent_step"),
+    Plant("gradient_ascent", "ascent_step", "wrong", "normalises by the whole batch's mean, not each image's", """
+x = x.detach().clone().requires_grad_(True)
+(grad,) = torch.autograd.grad(model(x)[:, target].sum(), x)
+return ((x + lr * grad / grad.abs().mean()) * (1 - decay)).detach()
+""", "test_ascent_step"),
+    Plant("gradient_ascent", "ascent_step", "wrong", "decays before the step instead of after it", """
+x = x.detach().clone().requires_grad_(True)
+(grad,) = torch.autograd.grad(model(x)[:, target].sum(), x)
+return (x * (1 - decay) + lr * grad / grad.abs().mean(dim=(1, 2, 3), keepdim=True)).detach()
+""", "test_ascent_step"),
+    Plant("gradient_ascent", "ascent_step", "right", "backward() image by image on leaf copies", """
+steps = []
+for image in x:
+    leaf = image[None].detach().clone().requires_grad_(True)
+    model(leaf)[0, target].backward()
+    g = leaf.grad
+    steps.append((leaf.detach() + lr * g / g.abs().mean()) * (1 - decay))
+for p in model.parameters():
+    p.grad = None
+return torch.cat(steps)
+"""),
+    Plant("gradient_ascent", "clip_small_norm", "wrong", "calls cnncourse.viz.ClipNorm", """
+from cnncourse import viz
+return viz.ClipNorm(percentile)(z, z, 0)
+""", "test_clip_small_norm"),
+    Plant("gradient_ascent", "clip_small_norm", "wrong", "ranks the pixels of the whole batch together", """
+n, c, h, w = z.shape
+count = round(percentile / 100 * h * w) * n
+keep = torch.ones(n * h * w)
+if count:
+    keep[z.norm(dim=1).flatten().topk(count, largest=False).indices] = 0.0
+return z * keep.view(n, 1, h, w)
+""", "test_clip_small_norm"),
+    Plant("gradient_ascent", "clip_small_norm", "wrong", "clips each channel separately by absolute value", """
+n, c, h, w = z.shape
+count = round(percentile / 100 * h * w)
+if not count:
+    return z.clone()
+smallest = z.abs().flatten(2).topk(count, dim=2, largest=False).indices
+return z * torch.ones(n, c, h * w).scatter_(2, smallest, 0.0).view(n, c, h, w)
+""", "test_clip_small_norm"),
+    Plant("gradient_ascent", "clip_small_norm", "wrong", "zeroes the largest pixels instead", """
+n, c, h, w = z.shape
+count = round(percentile / 100 * h * w)
+keep = torch.ones(n, h * w)
+if count:
+    keep.scatter_(1, z.norm(dim=1).flatten(1).topk(count, dim=1).indices, 0.0)
+return z * keep.view(n, 1, h, w)
+""", "test_clip_small_norm"),
+    Plant("gradient_ascent", "clip_small_norm", "right", "a threshold at the count-th smallest norm", """
+n, c, h, w = z.shape
+count = round(percentile / 100 * h * w)
+if count == 0:
+    return z.clone()
+norms = z.norm(dim=1).flatten(1)
+threshold = norms.kthvalue(count, dim=1, keepdim=True).values
+return z * (norms > threshold).view(n, 1, h, w)
 """),
 ]
 

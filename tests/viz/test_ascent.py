@@ -201,6 +201,19 @@ def test_multifaceted_clusters_the_top_images_and_starts_from_their_means():
     assert sorted(torch.cat(top.members).tolist()) == sorted(scores.topk(5).indices.tolist())
 
 
+def test_high_frequency_share_separates_checkerboards_noise_and_smooth_images():
+    rows, cols = torch.meshgrid(torch.arange(16), torch.arange(16), indexing="ij")
+    checker = ((rows + cols) % 2).float().expand(1, 3, 16, 16)
+    smooth = torch.sin(2 * torch.pi * cols / 16).float().expand(1, 3, 16, 16)
+    torch.manual_seed(0)
+    noise = torch.rand(4, 3, 64, 64)
+    assert viz.high_frequency_share(checker).item() == pytest.approx(1.0)
+    assert viz.high_frequency_share(smooth).item() == pytest.approx(0.0, abs=1e-9)
+    assert viz.high_frequency_share(noise).mean().item() == pytest.approx(1 - torch.pi * 0.25 / 4, abs=0.02)
+    blurred = ascent.GaussianBlur(1.0)(noise, noise, 0)
+    assert (viz.high_frequency_share(blurred) < viz.high_frequency_share(noise)).all()
+
+
 def test_works_on_the_course_alexnet_with_its_layer_names():
     net = models.get("alexnet_mini", num_classes=3)
     result = viz.gradient_ascent(net, ascent.Channel("c5", 0), size=32, steps=2,
