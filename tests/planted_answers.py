@@ -49,6 +49,7 @@ SCOPES = {
     "feature_maps": "test_feature_maps", "linear_probe": "test_linear_probe",
     "seen_by": "test_seen_by", "precision_at_k": "test_precision_at_k",
     "ascent_step": "test_ascent_step", "clip_small_norm": "test_clip_small_norm",
+    "octave_loop": "test_octave_loop",
 }
 
 
@@ -726,6 +727,61 @@ if count == 0:
 norms = z.norm(dim=1).flatten(1)
 threshold = norms.kthvalue(count, dim=1, keepdim=True).values
 return z * (norms > threshold).view(n, 1, h, w)
+"""),
+    # --- deep dream ---
+    Plant("deep_dream", "octave_loop", "wrong", "calls cnncourse.viz.octave_loop", """
+from cnncourse import viz
+return viz.octave_loop(image, octaves, octave_scale, ascend)
+""", "test_octave_loop"),
+    Plant("deep_dream", "octave_loop", "wrong", "restarts each octave from the photograph (drops the detail)", """
+h, w = image.shape[2:]
+for k in reversed(range(octaves)):
+    size = (max(1, round(h / octave_scale ** k)), max(1, round(w / octave_scale ** k)))
+    base = image if tuple(image.shape[2:]) == size else F.interpolate(
+        image, size=size, mode="bilinear", align_corners=False, antialias=True)
+    result = ascend(base.clamp(0, 1), octaves - 1 - k)
+return result
+""", "test_octave_loop"),
+    Plant("deep_dream", "octave_loop", "wrong", "carries the whole image instead of the detail", """
+h, w = image.shape[2:]
+x = None
+for k in reversed(range(octaves)):
+    size = (max(1, round(h / octave_scale ** k)), max(1, round(w / octave_scale ** k)))
+    source = image if x is None else x
+    x = source if tuple(source.shape[2:]) == size else F.interpolate(
+        source, size=size, mode="bilinear", align_corners=False, antialias=True)
+    x = ascend(x.clamp(0, 1), octaves - 1 - k)
+return x
+""", "test_octave_loop"),
+    Plant("deep_dream", "octave_loop", "wrong", "runs the octaves from the largest to the smallest", """
+h, w = image.shape[2:]
+sizes = [(max(1, round(h / octave_scale ** k)), max(1, round(w / octave_scale ** k))) for k in range(octaves)]
+detail = torch.zeros_like(image)
+for k, size in enumerate(sizes):
+    base = F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
+    d = F.interpolate(detail, size=size, mode="bilinear", align_corners=False, antialias=True)
+    result = ascend((base + d).clamp(0, 1), k)
+    detail = result - base
+return result
+""", "test_octave_loop"),
+    Plant("deep_dream", "octave_loop", "right", "resizes the detail to the next size at the end of each octave", """
+h, w = image.shape[2:]
+sizes = [(max(1, round(h / octave_scale ** k)), max(1, round(w / octave_scale ** k)))
+         for k in reversed(range(octaves))]
+
+
+def resize(x, size):
+    return x if tuple(x.shape[2:]) == size else F.interpolate(
+        x, size=size, mode="bilinear", align_corners=False, antialias=True)
+
+
+detail = 0.0
+for k, size in enumerate(sizes):
+    base = resize(image, size)
+    result = ascend((base + detail).clamp(0, 1), k)
+    if k + 1 < len(sizes):
+        detail = resize(result - base, sizes[k + 1])
+return result
 """),
 ]
 

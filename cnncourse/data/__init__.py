@@ -2,7 +2,7 @@
 
 * :func:`digits`: scikit-learn's 1,797 handwritten digits, resized, fixed split;
 * :func:`sample_image` / :func:`sample_images`: photos and textures shipped in
-  scikit-image and scikit-learn;
+  scikit-image and scikit-learn; :func:`square_image`: one of them as a colour square;
 * :func:`shapes`: a seeded scene generator with boxes, masks and keypoints;
   :func:`single_objects`: one shape per scene, as tensors, for classification;
 * :func:`random_crop`, :func:`random_hflip`: batch augmentation;
@@ -11,7 +11,7 @@
 
 from cnncourse.data.augment import compose, random_crop, random_hflip
 from cnncourse.data.digits import Split, digits
-from cnncourse.data.images import SAMPLE_IMAGES, sample_image, sample_images
+from cnncourse.data.images import SAMPLE_IMAGES, sample_image, sample_images, square_image
 from cnncourse.data.real import real_dataset
 from cnncourse.data.shapes import CLASSES as SHAPE_CLASSES
 from cnncourse.data.shapes import ShapeSet, Shapes, collate, shapes, single_objects
@@ -19,5 +19,5 @@ from cnncourse.data.shapes import ShapeSet, Shapes, collate, shapes, single_obje
 __all__ = [
     "SAMPLE_IMAGES", "SHAPE_CLASSES", "Shapes", "Split", "collate", "compose", "digits",
     "random_crop", "random_hflip", "real_dataset", "sample_image", "sample_images", "ShapeSet", "shapes",
-    "single_objects",
+    "single_objects", "square_image",
 ]

@@ -60,3 +60,20 @@ def sample_image(name: str) -> torch.Tensor:
 def sample_images(*names: str) -> dict[str, torch.Tensor]:
     """Several sample images by name (all of them when no name is given)."""
     return {name: sample_image(name) for name in (names or SAMPLE_IMAGES)}
+
+
+def square_image(name: str, size: int = 128) -> torch.Tensor:
+    """A sample image as a colour square: the centre crop, resized (antialiased) to (3, size, size) in [0, 1].
+
+    Grey images are repeated over the three channels, so every sample image
+    can go into a colour network.
+    """
+    image = sample_image(name)
+    image = image.expand(3, -1, -1) if image.shape[0] == 1 else image
+    h, w = image.shape[1:]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    crop = image[None, :, top:top + side, left:left + side]
+    resized = torch.nn.functional.interpolate(crop, size=(size, size), mode="bilinear", antialias=True,
+                                              align_corners=False)
+    return resized[0].clamp(0, 1)

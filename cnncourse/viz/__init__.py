@@ -23,7 +23,7 @@ Images made by gradient (the methods take layer names and leave the model as the
   ``Unit``, ``Channel``, ``LayerNorm``) and regularisers (``L2Decay``, ``GaussianBlur``,
   ``ClipNorm``, ``ClipContribution``, ``Jitter``, ``LinfBall``);
 * :mod:`~cnncourse.viz.facets`: ``multifaceted``;
-* :mod:`~cnncourse.viz.dream`: ``deep_dream``, ``octave_sizes``;
+* :mod:`~cnncourse.viz.dream`: ``deep_dream``, ``octave_loop``, ``octave_sizes``;
 * :mod:`~cnncourse.viz.style`: ``gram_matrix``, ``content_loss``, ``style_loss``,
   ``style_transfer``, ``synthesize_texture``;
 * :mod:`~cnncourse.viz.fast_style`: ``TransformNet``, ``photo_crops``, ``train_fast_style``.
@@ -33,7 +33,7 @@ from cnncourse.viz.activations import activations, show_feature_maps, show_filte
 from cnncourse.viz.ascent import (Channel, ClassLogit, ClipContribution, ClipNorm, GaussianBlur, Jitter, L2Decay,
                                   LayerNorm, LinfBall, Unit, gradient_ascent, high_frequency_share)
 from cnncourse.viz.cam import cam, grad_cam
-from cnncourse.viz.dream import deep_dream, octave_sizes
+from cnncourse.viz.dream import deep_dream, octave_loop, octave_sizes
 from cnncourse.viz.facets import multifaceted
 from cnncourse.viz.fast_style import TransformNet, photo_crops, train_fast_style
 from cnncourse.viz.gradients import deconvnet, gradient, guided_backprop, saliency
@@ -46,7 +46,7 @@ from cnncourse.viz.style import (StyleResult, content_loss, gram_matrix, style_l
 
 __all__ = [
     "Channel", "ClassLogit", "ClipContribution", "ClipNorm", "GaussianBlur", "Jitter", "L2Decay", "LayerNorm",
-    "LinfBall", "Unit", "deep_dream", "gradient_ascent", "high_frequency_share", "multifaceted", "octave_sizes",
+    "LinfBall", "Unit", "deep_dream", "gradient_ascent", "high_frequency_share", "octave_loop", "multifaceted", "octave_sizes",
     "StyleResult", "TransformNet", "content_loss", "gram_matrix", "photo_crops", "style_loss", "style_transfer",
     "synthesize_texture", "train_fast_style",
     "Patch", "activations", "cam", "deconvnet", "features", "grad_cam", "gradient", "guided_backprop",

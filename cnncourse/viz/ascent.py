@@ -220,7 +220,7 @@ class ClipContribution(Regularizer):
     """Zero the ``percentile`` % of pixels that contribute least to the objective (Yosinski et al., 2015).
 
     A pixel's contribution is the first-order estimate of how much the
-    objective would fall if the pixel were set to the mean: ``|sum_c z * grad|``.
+    objective would change if the pixel were set to the mean: ``|sum_c z * grad|``.
     """
 
     def __init__(self, percentile: float):
@@ -309,7 +309,7 @@ def gradient_ascent(model: nn.Module, objective: Objective, start: torch.Tensor 
     for reg in regularizers:
         reg.bind(centre, channels)
     trajectory = []
-    with frozen(model):
+    with frozen(model), torch.enable_grad():  # also inside a caller's no_grad block
         for step in range(steps):
             dy, dx = map(sum, zip((0, 0), *(reg.shift(generator) for reg in regularizers)))
             z = z.detach().requires_grad_(True)
@@ -326,7 +326,9 @@ def gradient_ascent(model: nn.Module, objective: Objective, start: torch.Tensor 
                     z = reg(z, grad, step)
                 if value_range is not None:
                     z = (centre + z).clamp(*value_range) - centre
-    return Ascent((centre + z).detach().cpu(), torch.stack(trajectory))
+    image = centre + z.detach()
+    image = image.clamp(*value_range) if value_range is not None else image  # exactly in range, after rounding
+    return Ascent(image.cpu(), torch.stack(trajectory))
 
 
 def high_frequency_share(images: torch.Tensor, cutoff: float = 0.5) -> torch.Tensor:

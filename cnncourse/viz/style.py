@@ -182,7 +182,7 @@ def _optimise(model: nn.Module, start: torch.Tensor, objective, steps: int, opti
         history.append({name: value.detach() for name, value in losses.items()})
         return total
 
-    with frozen(model):
+    with frozen(model), torch.enable_grad():  # also inside a caller's no_grad block
         for _ in range(steps):
             opt.step(closure)
             with torch.no_grad():

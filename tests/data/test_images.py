@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from cnncourse import data
 from cnncourse.data import SAMPLE_IMAGES, sample_image, sample_images
 
 
@@ -22,3 +23,13 @@ def test_known_shapes_and_grey_vs_colour():
 def test_unknown_name_lists_the_available_ones():
     with pytest.raises(KeyError, match="unknown sample image 'lena'.*astronaut.*chelsea"):
         sample_image("lena")
+
+
+def test_square_image_is_a_colour_centre_crop_in_range():
+    for name in ("brick", "astronaut", "china"):
+        image = data.square_image(name, size=40)
+        assert image.shape == (3, 40, 40) and image.min() >= 0 and image.max() <= 1
+    grey = data.square_image("brick", size=40)
+    assert torch.equal(grey[0], grey[1]) and torch.equal(grey[1], grey[2])
+    full = data.sample_image("camera")  # 512 x 512: no crop, no resize
+    torch.testing.assert_close(data.square_image("camera", size=512)[0], full[0].clamp(0, 1))

@@ -244,3 +244,20 @@ def test_works_on_the_course_alexnet_with_its_layer_names():
 def test_bad_input_is_a_clear_error(call, argument):
     with pytest.raises(ValueError, match=argument):
         call(tiny_net())
+
+
+def test_octave_loop_carries_the_detail_from_octave_to_octave():
+    image = torch.rand(1, 3, 20, 20)
+    seen = []
+
+    def ascend(start, octave):
+        seen.append((octave, tuple(start.shape[2:])))
+        return (start + 0.1).clamp(0, 1) if octave == 0 else start
+
+    result = viz.octave_loop(image, 2, 2.0, ascend)
+    assert seen == [(0, (10, 10)), (1, (20, 20))]
+    small = F.interpolate(image, size=(10, 10), mode="bilinear", align_corners=False, antialias=True)
+    detail = (small + 0.1).clamp(0, 1) - small
+    expected = (image + F.interpolate(detail, size=(20, 20), mode="bilinear", align_corners=False,
+                                      antialias=True)).clamp(0, 1)
+    torch.testing.assert_close(result, expected)
