@@ -25,13 +25,15 @@ Images made by gradient (the methods take layer names and leave the model as the
 * :mod:`~cnncourse.viz.facets`: ``multifaceted``;
 * :mod:`~cnncourse.viz.dream`: ``deep_dream``, ``octave_loop``, ``octave_sizes``;
 * :mod:`~cnncourse.viz.style`: ``gram_matrix``, ``content_loss``, ``style_loss``,
-  ``style_transfer``, ``synthesize_texture``;
+  ``total_variation``, ``style_transfer``, ``synthesize_texture``, ``random_features``;
+* :mod:`~cnncourse.viz.spectrum`: ``high_frequency_share``, ``radial_spectrum``,
+  ``spectrum_distance``;
 * :mod:`~cnncourse.viz.fast_style`: ``TransformNet``, ``photo_crops``, ``train_fast_style``.
 """
 
 from cnncourse.viz.activations import activations, show_feature_maps, show_filters
 from cnncourse.viz.ascent import (Channel, ClassLogit, ClipContribution, ClipNorm, GaussianBlur, Jitter, L2Decay,
-                                  LayerNorm, LinfBall, Unit, gradient_ascent, high_frequency_share)
+                                  LayerNorm, LinfBall, Unit, gradient_ascent)
 from cnncourse.viz.cam import cam, grad_cam
 from cnncourse.viz.dream import deep_dream, octave_loop, octave_sizes
 from cnncourse.viz.facets import multifaceted
@@ -41,14 +43,16 @@ from cnncourse.viz.occlusion import occlusion, occlusion_map
 from cnncourse.viz.probe import linear_probe, linear_probes
 from cnncourse.viz.retrieval import Patch, features, nearest_neighbours, precision_at_k, top_patches, tsne
 from cnncourse.viz.sanity import randomized, rank_correlation
-from cnncourse.viz.style import (StyleResult, content_loss, gram_matrix, style_loss, style_transfer,
-                                 synthesize_texture)
+from cnncourse.viz.spectrum import high_frequency_share, radial_spectrum, spectrum_distance
+from cnncourse.viz.style import (StyleResult, content_loss, gram_matrix, random_features, style_loss,
+                                 style_transfer, synthesize_texture, total_variation)
 
 __all__ = [
     "Channel", "ClassLogit", "ClipContribution", "ClipNorm", "GaussianBlur", "Jitter", "L2Decay", "LayerNorm",
     "LinfBall", "Unit", "deep_dream", "gradient_ascent", "high_frequency_share", "octave_loop", "multifaceted", "octave_sizes",
     "StyleResult", "TransformNet", "content_loss", "gram_matrix", "photo_crops", "style_loss", "style_transfer",
-    "synthesize_texture", "train_fast_style",
+    "synthesize_texture", "train_fast_style", "radial_spectrum", "spectrum_distance", "random_features",
+    "total_variation",
     "Patch", "activations", "cam", "deconvnet", "features", "grad_cam", "gradient", "guided_backprop",
     "linear_probe", "linear_probes", "nearest_neighbours", "occlusion", "occlusion_map", "precision_at_k", "randomized",
     "rank_correlation", "saliency", "show_feature_maps", "show_filters", "top_patches", "tsne",

@@ -39,8 +39,7 @@ from cnncourse.runtime import device_of
 from cnncourse.viz._common import check_image, check_positive, frozen, input_channels, layer, layer_outputs
 
 __all__ = ["Ascent", "Channel", "ClassLogit", "ClipContribution", "ClipNorm", "GaussianBlur", "Jitter", "L2Decay",
-           "LayerNorm", "LinfBall", "Objective", "Regularizer", "Unit", "gradient_ascent", "high_frequency_share",
-           "objective_values"]
+           "LayerNorm", "LinfBall", "Objective", "Regularizer", "Unit", "gradient_ascent", "objective_values"]
 
 
 # --- objectives: one score per image, (N,) ---------------------------------------------------------------------
@@ -330,20 +329,3 @@ def gradient_ascent(model: nn.Module, objective: Objective, start: torch.Tensor 
     image = image.clamp(*value_range) if value_range is not None else image  # exactly in range, after rounding
     return Ascent(image.cpu(), torch.stack(trajectory))
 
-
-def high_frequency_share(images: torch.Tensor, cutoff: float = 0.5) -> torch.Tensor:
-    """The share of each image's variance above ``cutoff`` x the Nyquist frequency: (N, C, H, W) -> (N,).
-
-    The power spectrum of the image minus its mean (per channel), summed
-    over the channels; a frequency counts as high when its radius
-    sqrt(fy^2 + fx^2), in cycles per pixel, exceeds ``cutoff`` x 0.5. Noise
-    scores about 1 - pi cutoff^2 / 4 (0.80 at 0.5), a photograph far less.
-    """
-    if images.dim() != 4:
-        raise ValueError(f"high_frequency_share: images must be (N, C, H, W); got {tuple(images.shape)}")
-    centred = images - images.mean(dim=(2, 3), keepdim=True)
-    power = torch.fft.fft2(centred.double()).abs().pow(2).sum(dim=1)  # (N, H, W)
-    fy = torch.fft.fftfreq(images.shape[2], dtype=torch.float64)
-    fx = torch.fft.fftfreq(images.shape[3], dtype=torch.float64)
-    high = (fy[:, None] ** 2 + fx[None, :] ** 2).sqrt() > cutoff * 0.5
-    return (power[:, high].sum(dim=1) / power.flatten(1).sum(dim=1).clamp(min=1e-30)).float()

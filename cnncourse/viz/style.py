@@ -35,12 +35,14 @@ term as the square), so other networks need their own.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
+from cnncourse.layers import AvgPool2d, Conv2d
 from cnncourse.runtime import device_of
 from cnncourse.viz._common import check_image, check_positive, frozen, input_channels, layer_outputs
 
@@ -84,6 +86,45 @@ def content_loss(features: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         raise ValueError(f"content_loss: target must have the features' shape {tuple(features.shape)}; "
                          f"got {tuple(target.shape)}")
     return (features - target).pow(2).mean()
+
+
+RANDOM_WIDTHS = (32, 64, 128, 128)
+
+
+def random_features(widths: Sequence[int] = RANDOM_WIDTHS, in_channels: int = 3, seed: int = 0) -> nn.Module:
+    """A never-trained VGG-style stack for texture statistics: (N, C, H, W) -> (N, widths[-1], H / 2^k, W / 2^k).
+
+    Block ``c<i>`` is a 3x3 convolution (stride 1, padding 1) and a ReLU,
+    with 2x2 average pooling before every block but the first (Gatys et al.,
+    2015, replaced VGG's max pooling by average pooling for synthesis). The
+    weights are PyTorch's default initialisation with ``seed``, never
+    trained: random filters are enough for many textures (Ustyuzhaninov et
+    al., 2017; He, Wang & Hopcroft, 2016). Returned in eval mode.
+    """
+    if not widths or not all(isinstance(w, int) and w > 0 for w in widths):
+        raise ValueError(f"random_features: widths must be positive ints; got {tuple(widths)!r}")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        blocks, channels = OrderedDict(), in_channels
+        for i, width in enumerate(widths, start=1):
+            if i > 1:
+                blocks[f"pool{i - 1}"] = AvgPool2d(2)
+            blocks[f"c{i}"] = nn.Sequential(Conv2d(channels, width, 3, padding=1), nn.ReLU())
+            channels = width
+        return nn.Sequential(blocks).eval()
+
+
+def total_variation(images: torch.Tensor) -> torch.Tensor:
+    """The mean squared difference of neighbouring pixels, rows and columns: (N, C, H, W) -> scalar.
+
+    A prior for smooth images (Mahendran & Vedaldi, 2015, who invert CNN
+    codes with it; Johnson et al., 2016, add it to the style losses). A
+    network whose filters ignore the finest frequencies cannot remove noise
+    from an image it optimises; this term can.
+    """
+    rows = (images[..., 1:, :] - images[..., :-1, :]).pow(2).mean()
+    cols = (images[..., :, 1:] - images[..., :, :-1]).pow(2).mean()
+    return rows + cols
 
 
 def _layer_weights(function: str, name: str, layers: Sequence[str], weights) -> dict[str, float]:
@@ -147,6 +188,19 @@ def _settings(function: str, steps, optimizer: str, lr, value_range, seed) -> fl
     return lr
 
 
+def _check_tv(function: str, tv_weight) -> None:
+    if isinstance(tv_weight, bool) or not isinstance(tv_weight, (int, float)) or tv_weight < 0:
+        raise ValueError(f"{function}: tv_weight must be a number >= 0; got {tv_weight!r}")
+
+
+def _with_tv(losses: dict, x: torch.Tensor, tv_weight: float) -> dict:
+    """``losses`` with the weighted total variation of ``x`` added to "total" (and recorded as "tv")."""
+    if tv_weight:
+        losses["tv"] = total_variation(x)
+        losses["total"] = losses["total"] + tv_weight * losses["tv"]
+    return losses
+
+
 def _noise(shape, seed: int, value_range) -> torch.Tensor:
     """Uniform noise in ``value_range``, from a generator of its own (the global seed is untouched)."""
     low, high = value_range
@@ -203,7 +257,7 @@ def style_transfer(model: nn.Module, content: torch.Tensor, style: torch.Tensor,
                    content_weight: float = 1.0, style_weight: float = 1e2,
                    style_weights: dict[str, float] | None = None, steps: int = 100, optimizer: str = "lbfgs",
                    lr: float | None = None, init: str = "content", seed: int = 0,
-                   value_range: tuple[float, float] = (0.0, 1.0)) -> StyleResult:
+                   value_range: tuple[float, float] = (0.0, 1.0), tv_weight: float = 0.0) -> StyleResult:
     """Gatys et al.'s (2016) style transfer: (N, C, H, W) content, (1 or N, C, H', W') style -> (N, C, H, W).
 
     Minimises ``content_weight * content + style_weight * style`` over the
@@ -214,12 +268,14 @@ def style_transfer(model: nn.Module, content: torch.Tensor, style: torch.Tensor,
     image (C, H, W) is a batch of one) must lie in ``value_range`` and have the
     model's input channels; their sizes may differ. ``init`` is ``"content"``
     (the content image) or ``"noise"`` (uniform noise drawn with ``seed``).
-    ``lr`` defaults to 1 for L-BFGS, 0.02 for Adam. Returns the image and the
+    ``lr`` defaults to 1 for L-BFGS, 0.02 for Adam. ``tv_weight`` adds
+    :func:`total_variation` (recorded as "tv"). Returns the image and the
     unweighted "content" and "style" and the weighted "total" loss per step.
     """
     function = "style_transfer"
     lr = _settings(function, steps, optimizer, lr, value_range, seed)
     check_positive(function, content_weight=content_weight, style_weight=style_weight)
+    _check_tv(function, tv_weight)
     if init not in ("content", "noise"):
         raise ValueError(f"{function}: init must be 'content' or 'noise'; got {init!r}")
     content_layers = _layers(function, "content_layers", content_layers)
@@ -239,7 +295,7 @@ def style_transfer(model: nn.Module, content: torch.Tensor, style: torch.Tensor,
         maps = layer_outputs(model, x, names, function)
         c = sum(content_loss(maps[name], targets[name]) for name in content_layers) / len(content_layers)
         s = style_loss(maps, grams, weights)
-        return {"content": c, "style": s, "total": content_weight * c + style_weight * s}
+        return _with_tv({"content": c, "style": s, "total": content_weight * c + style_weight * s}, x, tv_weight)
 
     start = content if init == "content" else _noise(content.shape, seed, value_range).to(content.device)
     return _optimise(model, start, objective, steps, optimizer, lr, value_range)
@@ -248,7 +304,7 @@ def style_transfer(model: nn.Module, content: torch.Tensor, style: torch.Tensor,
 def synthesize_texture(model: nn.Module, style: torch.Tensor, size: int | tuple[int, int] | None = None,
                        style_layers: Sequence[str] = STYLE_LAYERS, style_weights: dict[str, float] | None = None,
                        steps: int = 100, optimizer: str = "lbfgs", lr: float | None = None, seed: int = 0,
-                       value_range: tuple[float, float] = (0.0, 1.0)) -> StyleResult:
+                       value_range: tuple[float, float] = (0.0, 1.0), tv_weight: float = 0.0) -> StyleResult:
     """Gatys et al.'s (2015) texture synthesis: (N, C, H', W') style -> (N, C, H, W) textures, one per style image.
 
     Minimises :func:`style_loss` alone, from uniform noise drawn with
@@ -260,6 +316,7 @@ def synthesize_texture(model: nn.Module, style: torch.Tensor, size: int | tuple[
     lr = _settings(function, steps, optimizer, lr, value_range, seed)
     style_layers = _layers(function, "style_layers", style_layers)
     weights = _layer_weights(function, "style_weights", style_layers, style_weights)
+    _check_tv(function, tv_weight)
     style = check_image(function, "style", style, input_channels(model), value_range).to(device_of(model))
     size = tuple(style.shape[2:]) if size is None else (size, size) if isinstance(size, int) else size
     if (not isinstance(size, (tuple, list)) or len(size) != 2
@@ -269,7 +326,7 @@ def synthesize_texture(model: nn.Module, style: torch.Tensor, size: int | tuple[
 
     def objective(x):
         s = style_loss(layer_outputs(model, x, style_layers, function), grams, weights)
-        return {"style": s, "total": s}
+        return _with_tv({"style": s, "total": s}, x, tv_weight)
 
     start = _noise((style.shape[0], style.shape[1], *size), seed, value_range).to(style.device)
     return _optimise(model, start, objective, steps, optimizer, lr, value_range)

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnncourse import models, simcuda
+from cnncourse import models, simcuda, viz
 from cnncourse.viz.fast_style import TransformNet, photo_crops, train_fast_style
 from cnncourse.viz.style import content_loss, gram_matrix, style_loss, style_transfer, synthesize_texture
 
@@ -275,3 +275,32 @@ def test_bad_input_is_a_value_error_naming_the_argument(function, argument, call
     with pytest.raises(ValueError, match=rf"^{function}: (.* )?{argument}(?!\w)") as error:
         call()
     assert "got" in str(error.value) or "layers are" in str(error.value)
+
+
+def test_total_variation_is_zero_on_constants_and_the_mean_squared_neighbour_difference():
+    assert viz.total_variation(torch.full((2, 3, 5, 6), 0.3)).item() == 0
+    x = torch.rand(2, 3, 5, 6)
+    expected = (x.diff(dim=2) ** 2).mean() + (x.diff(dim=3) ** 2).mean()
+    torch.testing.assert_close(viz.total_variation(x), expected)
+
+
+def test_tv_weight_smooths_a_synthesised_texture_and_is_recorded():
+    net = viz.random_features((8, 8), seed=3)
+    style = torch.rand(1, 3, 16, 16)
+    plain = viz.synthesize_texture(net, style, style_layers=("c1", "c2"), steps=5)
+    smooth = viz.synthesize_texture(net, style, style_layers=("c1", "c2"), steps=5, tv_weight=10.0)
+    assert "tv" in smooth.losses and "tv" not in plain.losses
+    assert viz.total_variation(smooth.image) < viz.total_variation(plain.image)
+    with pytest.raises(ValueError, match="tv_weight"):
+        viz.style_transfer(net, style, style, content_layers=("c1",), style_layers=("c2",), tv_weight=-1)
+
+
+def test_random_features_is_seeded_vgg_style_and_in_eval_mode():
+    a, b, c = viz.random_features((4, 6, 8), seed=1), viz.random_features((4, 6, 8), seed=1), \
+        viz.random_features((4, 6, 8), seed=2)
+    x = torch.rand(1, 3, 16, 16)
+    assert not a.training and torch.equal(a(x), b(x)) and not torch.equal(a(x), c(x))
+    assert a(x).shape == (1, 8, 4, 4)
+    assert [n for n, _ in a.named_children()] == ["c1", "pool1", "c2", "pool2", "c3"]
+    with pytest.raises(ValueError, match="widths"):
+        viz.random_features((4, 0))
