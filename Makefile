@@ -69,6 +69,7 @@ bench: $(STAMP) ## speed benchmarks (figures quoted in the issues and the book)
 	$(BIN)/python benchmarks/shapes.py
 	$(BIN)/python benchmarks/models.py
 	$(BIN)/python benchmarks/attribution.py
+	$(BIN)/python benchmarks/synthesis.py
 	$(BIN)/python benchmarks/notebooks.py
 
 lab: $(STAMP) ## open the notebooks in JupyterLab

@@ -49,7 +49,7 @@ SCOPES = {
     "feature_maps": "test_feature_maps", "linear_probe": "test_linear_probe",
     "seen_by": "test_seen_by", "precision_at_k": "test_precision_at_k",
     "ascent_step": "test_ascent_step", "clip_small_norm": "test_clip_small_norm",
-    "octave_loop": "test_octave_loop",
+    "octave_loop": "test_octave_loop", "gram_matrix": "test_gram_matrix", "style_loss": "test_style_loss",
 }
 
 
@@ -782,6 +782,41 @@ for k, size in enumerate(sizes):
     if k + 1 < len(sizes):
         detail = resize(result - base, sizes[k + 1])
 return result
+"""),
+    # --- style transfer ---
+    Plant("style_transfer", "gram_matrix", "wrong", "calls cnncourse.viz.gram_matrix", """
+from cnncourse import viz
+return viz.gram_matrix(features)
+""", "test_gram_matrix"),
+    Plant("style_transfer", "gram_matrix", "wrong", "forgets to divide by the number of positions", """
+flat = features.flatten(2)
+return flat @ flat.transpose(1, 2)
+""", "test_gram_matrix"),
+    Plant("style_transfer", "gram_matrix", "wrong", "correlates positions instead of channels (F.T @ F)", """
+flat = features.flatten(2)
+return flat.transpose(1, 2) @ flat / flat.shape[2]
+""", "test_gram_matrix"),
+    Plant("style_transfer", "gram_matrix", "right", "an einsum over the positions", """
+n, c, h, w = features.shape
+return torch.einsum("nchw,ndhw->ncd", features, features) / (h * w)
+"""),
+    Plant("style_transfer", "style_loss", "wrong", "sums the layers without weighing them", """
+total = 0.0
+for name, target in targets.items():
+    total = total + (gram_matrix(features[name]) - target).pow(2).mean()
+return total
+""", "test_style_loss"),
+    Plant("style_transfer", "style_loss", "wrong", "compares the maps' means instead of their Gram matrices", """
+total = 0.0
+for name, target in targets.items():
+    total = total + (features[name].mean((2, 3)) - target.diagonal(dim1=1, dim2=2)).pow(2).mean()
+return total / len(targets)
+""", "test_style_loss"),
+    Plant("style_transfer", "style_loss", "right", "a mean over a stacked list, torch.nn.functional.mse_loss", """
+import torch.nn.functional as F
+terms = [F.mse_loss(gram_matrix(features[name]), target.expand(len(features[name]), -1, -1))
+         for name, target in targets.items()]
+return torch.stack(terms).mean()
 """),
 ]
 
