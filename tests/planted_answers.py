@@ -50,6 +50,7 @@ SCOPES = {
     "seen_by": "test_seen_by", "precision_at_k": "test_precision_at_k",
     "ascent_step": "test_ascent_step", "clip_small_norm": "test_clip_small_norm",
     "octave_loop": "test_octave_loop", "gram_matrix": "test_gram_matrix", "style_loss": "test_style_loss",
+    "shape_bias": "test_shape_bias",
 }
 
 
@@ -817,6 +818,40 @@ import torch.nn.functional as F
 terms = [F.mse_loss(gram_matrix(features[name]), target.expand(len(features[name]), -1, -1))
          for name, target in targets.items()]
 return torch.stack(terms).mean()
+"""),
+    Plant("texture_shape", "shape_bias", "wrong", "calls cnncourse.data.shape_bias", """
+from cnncourse import data
+return data.shape_bias(predictions, shape_labels, texture_labels)
+""", "test_shape_bias"),
+    Plant("texture_shape", "shape_bias", "wrong", "counts the images decided for a third class", """
+conflict = shape_labels != texture_labels
+shape = (conflict & (predictions == shape_labels)).sum().item()
+texture = (conflict & (predictions == texture_labels)).sum().item()
+if shape + texture == 0:
+    return float("nan")
+return shape / conflict.sum().item()
+""", "test_shape_bias"),
+    Plant("texture_shape", "shape_bias", "wrong", "uses every image, not only the cue-conflict ones", """
+shape = (predictions == shape_labels).sum().item()
+texture = (predictions == texture_labels).sum().item()
+if shape + texture == 0:
+    return float("nan")
+return shape / (shape + texture)
+""", "test_shape_bias"),
+    Plant("texture_shape", "shape_bias", "wrong", "swaps shape and texture", """
+conflict = shape_labels != texture_labels
+shape = (conflict & (predictions == shape_labels)).sum().item()
+texture = (conflict & (predictions == texture_labels)).sum().item()
+if shape + texture == 0:
+    return float("nan")
+return texture / (shape + texture)
+""", "test_shape_bias"),
+    Plant("texture_shape", "shape_bias", "right", "a loop over the images, keeping the decided conflicts", """
+decisions = []
+for p, s, t in zip(predictions.tolist(), shape_labels.tolist(), texture_labels.tolist()):
+    if s != t and p in (s, t):
+        decisions.append(p == s)
+return sum(decisions) / len(decisions) if decisions else float("nan")
 """),
 ]
 

@@ -5,11 +5,16 @@
   scikit-image and scikit-learn; :func:`square_image`: one of them as a colour square;
 * :func:`shapes`: a seeded scene generator with boxes, masks and keypoints;
   :func:`single_objects`: one shape per scene, as tensors, for classification;
+* :func:`cue_conflict`: texture-filled silhouettes, consistent, cue-conflict or
+  with random textures, and :func:`shape_bias`, Geirhos et al.'s metric;
 * :func:`random_crop`, :func:`random_hflip`: batch augmentation;
 * :func:`real_dataset`: MNIST, CIFAR-10 ... through torchvision, opt-in only.
 """
 
 from cnncourse.data.augment import compose, random_crop, random_hflip
+from cnncourse.data.cue_conflict import (
+    STYLE_TEXTURES, TEXTURE_CLASSES, CueSet, cue_conflict, cue_decisions, shape_bias, texture_region,
+)
 from cnncourse.data.digits import Split, digits
 from cnncourse.data.images import SAMPLE_IMAGES, sample_image, sample_images, square_image
 from cnncourse.data.real import real_dataset
@@ -20,4 +25,5 @@ __all__ = [
     "SAMPLE_IMAGES", "SHAPE_CLASSES", "Shapes", "Split", "collate", "compose", "digits",
     "random_crop", "random_hflip", "real_dataset", "sample_image", "sample_images", "ShapeSet", "shapes",
     "single_objects", "square_image",
+    "CueSet", "STYLE_TEXTURES", "TEXTURE_CLASSES", "cue_conflict", "cue_decisions", "shape_bias", "texture_region",
 ]
