@@ -7,13 +7,7 @@ from torch import nn
 
 from cnncourse import viz
 
-
-def small_net(seed, classes=4):
-    torch.manual_seed(seed)
-    net = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(6, 8, 3, padding=1), nn.ReLU(),
-                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, classes))
-    return net.eval()
+from .nets import small_net
 
 
 SALIENCY = pytest.mark.forbid("captum.attr.Saliency", "cnncourse.viz.saliency", "cnncourse.viz.gradient")

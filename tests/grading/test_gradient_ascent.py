@@ -2,17 +2,10 @@
 
 import pytest
 import torch
-from torch import nn
 
 from cnncourse import viz
 
-
-def small_net(seed, classes=4):
-    torch.manual_seed(seed)
-    net = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Conv2d(6, 8, 3, padding=1), nn.ReLU(),
-                        nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, classes))
-    return net.eval()
+from .nets import small_net
 
 
 STEP = pytest.mark.forbid("cnncourse.viz.gradient_ascent", "cnncourse.viz.ascent.gradient_ascent",
