@@ -90,21 +90,49 @@ def _batches(loader, desc, progress):
     return tqdm(loader, desc=desc, leave=False, disable=not progress)
 
 
+def _to(obj, device):
+    """A tensor, or a tuple/list/dict of them (a model's several targets), moved to ``device``."""
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device)
+    if isinstance(obj, dict):
+        return {k: _to(v, device) for k, v in obj.items()}
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_to(v, device) for v in obj)
+    return obj
+
+
+def _correct(output, y) -> tuple[int, int]:
+    """(right, counted) labels: argmax over dim 1 against integer targets of one dimension fewer.
+
+    Class labels (N,) count N, per-pixel labels (N, H, W) count every pixel; for any other
+    output or target (boxes, joints, depth) nothing is counted and the accuracy is NaN.
+    """
+    if (isinstance(output, torch.Tensor) and isinstance(y, torch.Tensor) and not y.is_floating_point()
+            and output.dim() == y.dim() + 1 and output.shape[2:] == y.shape[1:]):
+        return (output.argmax(dim=1) == y).sum().item(), y.numel()
+    return 0, 0
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, loader, loss_fn=F.cross_entropy, device=None) -> tuple[float, float]:
-    """Mean loss and accuracy of ``model`` over ``loader`` (eval mode, no gradients)."""
+    """Mean loss and accuracy of ``model`` over ``loader`` (eval mode, no gradients).
+
+    ``loss_fn(output, y, reduction="sum")`` must sum over the batch. The accuracy
+    counts every label (pixels, for segmentation); it is NaN where the targets are
+    not labels (see :func:`fit`).
+    """
     device = device or next(model.parameters()).device
-    total_loss, correct, count = 0.0, 0, 0
+    total_loss, correct, counted, count = 0.0, 0, 0, 0
     with evaluating(model):
         for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            logits = model(x)
-            total_loss += loss_fn(logits, y, reduction="sum").item()
-            correct += (logits.argmax(dim=1) == y).sum().item()
-            count += len(y)
+            x, y = x.to(device), _to(y, device)
+            output = model(x)
+            total_loss += loss_fn(output, y, reduction="sum").item()
+            right, n = _correct(output, y)
+            correct, counted, count = correct + right, counted + n, count + len(x)
     if count == 0:
         raise ValueError("evaluate: the loader yielded no examples")
-    return total_loss / count, correct / count
+    return total_loss / count, correct / counted if counted else float("nan")
 
 
 def fit(
@@ -130,6 +158,12 @@ def fit(
     e.g. ``data.compose(data.random_crop, data.random_hflip)``.
     With ``checkpoint``, the model, optimizer and history are saved after
     every epoch (see :func:`load_checkpoint`).
+
+    Beyond classification, the same loop trains any model whose loss is
+    ``loss_fn(model(x), y)``: per-pixel labels (N, H, W) for segmentation
+    (the accuracy is then over pixels), or targets that are a tuple or dict
+    of tensors (a class and a box), moved to the device together; where the
+    targets are not labels, the accuracy columns are NaN.
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive int; got {epochs!r}")
@@ -140,9 +174,9 @@ def fit(
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         model.train()
-        total_loss, correct, count = 0.0, 0, 0
+        total_loss, correct, counted, count = 0.0, 0, 0, 0
         for x, y in _batches(train_loader, f"epoch {epoch}/{epochs}", progress):
-            x, y = x.to(device), y.to(device)
+            x, y = x.to(device), _to(y, device)
             if augment is not None:
                 x = augment(x)
             optimizer.zero_grad(set_to_none=True)
@@ -150,10 +184,11 @@ def fit(
             loss = loss_fn(logits, y)
             loss.backward()
             optimizer.step()
-            total_loss += loss.item() * len(y)
-            correct += (logits.argmax(dim=1) == y).sum().item()
-            count += len(y)
-        row = {"epoch": epoch, "train_loss": total_loss / count, "train_acc": correct / count}
+            total_loss += loss.item() * len(x)
+            right, n = _correct(logits, y)
+            correct, counted, count = correct + right, counted + n, count + len(x)
+        row = {"epoch": epoch, "train_loss": total_loss / count,
+               "train_acc": correct / counted if counted else float("nan")}
         if val_loader is not None:
             row["val_loss"], row["val_acc"] = evaluate(model, val_loader, loss_fn, device)
         row["lr"] = optimizer.param_groups[0]["lr"]

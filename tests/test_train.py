@@ -1,5 +1,8 @@
+import math
+
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -116,3 +119,33 @@ def test_evaluate_and_fit_put_cpu_batches_on_the_model_device():
         assert next(model.parameters()).is_cuda
         loss, acc = evaluate(model, loader)
         assert isinstance(loss, float) and 0 <= acc <= 1
+
+
+def test_fit_trains_a_segmenter_with_pixel_accuracy_and_tuple_targets_without_accuracy():
+    torch.manual_seed(0)
+    x = torch.randn(16, 3, 8, 8)
+    y = (x[:, 0] > 0).long()  # a per-pixel label the first channel decides
+    seg = nn.Conv2d(3, 2, 1)
+    history = fit(seg, DataLoader(TensorDataset(x, y), batch_size=8), DataLoader(TensorDataset(x, y), batch_size=8),
+                  epochs=30, lr=0.1, device="cpu", progress=False)
+    assert 0.95 < history.last["val_acc"] <= 1  # a fraction of the 1,024 pixels, not of the 16 images
+
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cls, self.box = nn.Linear(4, 3), nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.cls(x), self.box(x)
+
+    def loss(output, target, reduction="mean"):
+        (logits, box), (label, true_box) = output, target
+        return (F.cross_entropy(logits, label, reduction=reduction)
+                + F.mse_loss(box, true_box, reduction="none").sum(1).__getattribute__(reduction)())
+
+    feats = torch.randn(32, 4)
+    data = TensorDataset(feats, feats[:, :3].argmax(1), feats[:, 2:])
+    loader = DataLoader([(f, (label, box)) for f, label, box in data], batch_size=8)
+    history = fit(TwoHeads(), loader, loader, epochs=20, lr=0.05, loss_fn=loss, device="cpu", progress=False)
+    assert history["val_loss"][-1] < history["val_loss"][0] / 2
+    assert math.isnan(history.last["val_acc"])

@@ -215,24 +215,32 @@ def _photos():
 
 class ShapeSet(NamedTuple):
     """Single-object scenes as tensors: images (N, 3, S, S), labels (N,) in 0..2
-    (circle, square, triangle), masks (N, S, S) bool, the object's pixels."""
+    (circle, square, triangle), masks (N, S, S) bool, the object's pixels, and
+    boxes (N, 4) around them, ``(x1, y1, x2, y2)`` in pixels."""
 
     images: torch.Tensor
     labels: torch.Tensor
     masks: torch.Tensor
+    boxes: torch.Tensor
 
     def dataset(self) -> TensorDataset:
         """(image, label) pairs for training a classifier."""
         return TensorDataset(self.images, self.labels)
 
+    def localization_dataset(self) -> list:
+        """(image, (label, box)) pairs for classification + localisation (``train.fit`` moves both)."""
+        return list(zip(self.images, zip(self.labels, self.boxes)))
+
 
 def single_objects(n=1000, size=64, seed=0, background="photos", radius=(0.2, 0.35)) -> ShapeSet:
-    """``n`` scenes with one large shape each, for classification (its class, 0..2) and attribution (its mask)."""
+    """``n`` scenes with one shape each, for classification (its class, 0..2), attribution (its mask)
+    and localisation (its box); ``radius`` sets the range of object sizes (fractions of ``size``)."""
     scenes = Shapes(n=n, size=size, objects=(1, 1), seed=seed, background=background, radius=radius)
     samples = [scenes[i] for i in range(n)]
     return ShapeSet(torch.stack([s["image"] for s in samples]),
                     torch.cat([s["labels"] for s in samples]) - 1,
-                    torch.cat([s["masks"] for s in samples]))
+                    torch.cat([s["masks"] for s in samples]),
+                    torch.cat([s["boxes"] for s in samples]))
 
 
 def collate(batch):

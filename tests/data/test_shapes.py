@@ -88,6 +88,10 @@ def test_photo_backgrounds_and_single_objects():
     assert all(single.masks[i].any() for i in range(10))
     images, labels = single.dataset()[0]
     assert images.shape == (3, 48, 48) and labels.dim() == 0
+    image, (label, box) = single.localization_dataset()[4]
+    assert label == single.labels[4] and torch.equal(box, single.boxes[4])
+    ys, xs = single.masks[4].nonzero().T
+    assert box.tolist() == [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]  # the box encloses the mask
     with pytest.raises(ValueError, match="background must be one of .*got 'sky'"):
         data.shapes(background="sky")
     with pytest.raises(ValueError, match=r"radius must be \(min, max\) .*got \(0.3, 0.2\)"):
