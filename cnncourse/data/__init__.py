@@ -7,6 +7,9 @@
   :func:`single_objects`: one shape per scene, as tensors, for classification;
 * :func:`cue_conflict`: texture-filled silhouettes, consistent, cue-conflict or
   with random textures, and :func:`shape_bias`, Geirhos et al.'s metric;
+* :func:`figures` / :func:`figure_tensors`: articulated stick figures with 14 joints, for pose;
+* :func:`rooms` / :func:`room_tensors`: a ray-cast room, images with depth maps and camera
+  poses, from random viewpoints or along a :func:`trajectory`, for depth and relocalisation;
 * :func:`random_crop`, :func:`random_hflip`: batch augmentation;
 * :func:`real_dataset`: MNIST, CIFAR-10 ... through torchvision, opt-in only.
 """
@@ -16,8 +19,12 @@ from cnncourse.data.cue_conflict import (
     STYLE_TEXTURES, TEXTURE_CLASSES, CueSet, cue_conflict, cue_decisions, shape_bias, texture_region,
 )
 from cnncourse.data.digits import Split, digits
+from cnncourse.data.figures import FLIP, JOINTS, LIMBS, Figures, FigureSet, figure_tensors, figures
 from cnncourse.data.images import SAMPLE_IMAGES, sample_image, sample_images, square_image
 from cnncourse.data.real import real_dataset
+from cnncourse.data.rooms import (
+    ROOM_SIZE, Poses, Room, Rooms, RoomSet, random_poses, render, room_tensors, rooms, trajectory,
+)
 from cnncourse.data.shapes import CLASSES as SHAPE_CLASSES
 from cnncourse.data.shapes import ShapeSet, Shapes, collate, shapes, single_objects
 
@@ -25,5 +32,7 @@ __all__ = [
     "SAMPLE_IMAGES", "SHAPE_CLASSES", "Shapes", "Split", "collate", "compose", "digits",
     "random_crop", "random_hflip", "real_dataset", "sample_image", "sample_images", "ShapeSet", "shapes",
     "single_objects", "square_image",
+    "FLIP", "JOINTS", "LIMBS", "Figures", "FigureSet", "figure_tensors", "figures",
+    "ROOM_SIZE", "Poses", "Room", "Rooms", "RoomSet", "random_poses", "render", "room_tensors", "rooms", "trajectory",
     "CueSet", "STYLE_TEXTURES", "TEXTURE_CLASSES", "cue_conflict", "cue_decisions", "shape_bias", "texture_region",
 ]
