@@ -50,7 +50,9 @@ SCOPES = {
     "seen_by": "test_seen_by", "precision_at_k": "test_precision_at_k",
     "ascent_step": "test_ascent_step", "clip_small_norm": "test_clip_small_norm",
     "octave_loop": "test_octave_loop", "gram_matrix": "test_gram_matrix", "style_loss": "test_style_loss",
-    "shape_bias": "test_shape_bias",
+    "shape_bias": "test_shape_bias", "box_iou": "test_box_iou", "iou_loss": "test_iou_loss",
+    "soft_argmax": "test_soft_argmax", "bilinear_kernel": "test_bilinear_kernel", "skip_fusion": "test_skip_fusion",
+    "iou_from_confusion": "test_iou_from_confusion",
 }
 
 
@@ -852,6 +854,150 @@ for p, s, t in zip(predictions.tolist(), shape_labels.tolist(), texture_labels.t
     if s != t and p in (s, t):
         decisions.append(p == s)
 return sum(decisions) / len(decisions) if decisions else float("nan")
+"""),
+    # --- classification + localisation, and pose ---
+    Plant("localization_pose", "box_iou", "wrong", "calls torchvision.ops.box_iou", """
+import torchvision
+return torchvision.ops.box_iou(boxes1, boxes2)
+""", "test_box_iou"),
+    Plant("localization_pose", "box_iou", "wrong", "forgets to clamp: disjoint boxes get a negative overlap", """
+top_left = torch.maximum(boxes1[:, None, :2], boxes2[None, :, :2])
+bottom_right = torch.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])
+wh = bottom_right - top_left
+inter = wh[..., 0] * wh[..., 1]
+area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
+area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
+return inter / (area1[:, None] + area2[None, :] - inter)
+""", "test_box_iou"),
+    Plant("localization_pose", "box_iou", "wrong", "divides by the sum of the areas (double-counts the overlap)", """
+top_left = torch.maximum(boxes1[:, None, :2], boxes2[None, :, :2])
+bottom_right = torch.minimum(boxes1[:, None, 2:], boxes2[None, :, 2:])
+wh = (bottom_right - top_left).clamp(min=0)
+inter = wh[..., 0] * wh[..., 1]
+area1 = (boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1])
+area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
+return inter / (area1[:, None] + area2[None, :])
+""", "test_box_iou"),
+    Plant("localization_pose", "box_iou", "right", "one coordinate at a time, with torch.min/max", """
+x1 = torch.max(boxes1[:, None, 0], boxes2[None, :, 0])
+y1 = torch.max(boxes1[:, None, 1], boxes2[None, :, 1])
+x2 = torch.min(boxes1[:, None, 2], boxes2[None, :, 2])
+y2 = torch.min(boxes1[:, None, 3], boxes2[None, :, 3])
+inter = (x2 - x1).clamp(min=0) * (y2 - y1).clamp(min=0)
+a1 = ((boxes1[:, 2] - boxes1[:, 0]) * (boxes1[:, 3] - boxes1[:, 1]))[:, None]
+a2 = ((boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1]))[None, :]
+return inter / (a1 + a2 - inter)
+"""),
+    Plant("localization_pose", "iou_loss", "wrong", "averages over every pair instead of the matched ones", """
+return (1 - box_iou(pred, target)).mean()
+""", "test_iou_loss"),
+    Plant("localization_pose", "iou_loss", "wrong", "returns the mean IoU, not 1 - IoU", """
+return box_iou(pred, target).diagonal().mean()
+""", "test_iou_loss"),
+    Plant("localization_pose", "iou_loss", "right", "the diagonal of the student's own box_iou", """
+return (1 - box_iou(pred, target).diagonal()).mean()
+"""),
+    Plant("localization_pose", "soft_argmax", "wrong", "a hard argmax: no gradient", """
+n, k, h, w = heatmaps.shape
+index = heatmaps.reshape(n, k, h * w).argmax(-1)
+x = (index % w + 0.5) * stride
+y = (index // w + 0.5) * stride
+return torch.stack([x, y], -1).float()
+""", "test_soft_argmax"),
+    Plant("localization_pose", "soft_argmax", "wrong", "forgets the half-cell offset (cell corners, not centres)", """
+n, k, h, w = heatmaps.shape
+prob = heatmaps.reshape(n, k, h * w).softmax(-1).reshape(n, k, h, w)
+xs = torch.arange(w, dtype=prob.dtype) * stride
+ys = torch.arange(h, dtype=prob.dtype) * stride
+return torch.stack([(prob.sum(2) * xs).sum(-1), (prob.sum(3) * ys).sum(-1)], -1)
+""", "test_soft_argmax"),
+    Plant("localization_pose", "soft_argmax", "wrong", "a softmax per row instead of over the whole map", """
+n, k, h, w = heatmaps.shape
+prob = heatmaps.softmax(-1) / h
+xs = (torch.arange(w, dtype=prob.dtype) + 0.5) * stride
+ys = (torch.arange(h, dtype=prob.dtype) + 0.5) * stride
+return torch.stack([(prob.sum(2) * xs).sum(-1), (prob.sum(3) * ys).sum(-1)], -1)
+""", "test_soft_argmax"),
+    Plant("localization_pose", "soft_argmax", "right", "an einsum against a coordinate grid", """
+n, k, h, w = heatmaps.shape
+prob = heatmaps.flatten(2).softmax(-1)
+ys, xs = torch.meshgrid(torch.arange(h) + 0.5, torch.arange(w) + 0.5, indexing="ij")
+grid = torch.stack([xs.flatten(), ys.flatten()], -1).to(prob) * stride
+return torch.einsum("nkp,pd->nkd", prob, grid)
+"""),
+    # --- semantic segmentation ---
+    Plant("semantic_segmentation", "bilinear_kernel", "wrong", "calls cnncourse.layers.bilinear_kernel", """
+from cnncourse.layers import bilinear_kernel as kernel
+return kernel(channels, scale_factor)
+""", "test_bilinear_kernel"),
+    Plant("semantic_segmentation", "bilinear_kernel", "wrong", "fills every channel pair: each output mixes all inputs", """
+f = scale_factor
+k = 2 * f - f % 2
+centre = f - 1 if k % 2 == 1 else f - 0.5
+tent = 1 - (torch.arange(k, dtype=torch.float32) - centre).abs() / f
+return torch.outer(tent, tent).expand(channels, channels, k, k).clone()
+""", "test_bilinear_kernel"),
+    Plant("semantic_segmentation", "bilinear_kernel", "wrong", "puts the centre at f - 1 for every kernel size", """
+f = scale_factor
+k = 2 * f - f % 2
+tent = 1 - (torch.arange(k, dtype=torch.float32) - (f - 1)).abs() / f
+weight = torch.zeros(channels, channels, k, k)
+for c in range(channels):
+    weight[c, c] = torch.outer(tent, tent)
+return weight
+""", "test_bilinear_kernel"),
+    Plant("semantic_segmentation", "bilinear_kernel", "right", "Caffe's upsample_filt with numpy's ogrid", """
+import numpy as np
+f = scale_factor
+size = 2 * f - f % 2
+factor = (size + 1) // 2
+center = factor - 1 if size % 2 == 1 else factor - 0.5
+og = np.ogrid[:size, :size]
+filt = (1 - abs(og[0] - center) / factor) * (1 - abs(og[1] - center) / factor)
+weight = torch.zeros(channels, channels, size, size)
+weight[range(channels), range(channels)] = torch.from_numpy(filt).float()
+return weight
+"""),
+    Plant("semantic_segmentation", "skip_fusion", "wrong", "ignores upsample and interpolates instead", """
+import torch.nn.functional as F
+return F.interpolate(coarse, size=skip.shape[-2:], mode="bilinear", align_corners=False) + skip
+""", "test_skip_fusion"),
+    Plant("semantic_segmentation", "skip_fusion", "wrong", "keeps the bottom-right instead of the top-left", """
+up = upsample(coarse)
+h, w = skip.shape[-2:]
+return up[..., up.shape[-2] - h:, up.shape[-1] - w:] + skip
+""", "test_skip_fusion"),
+    Plant("semantic_segmentation", "skip_fusion", "right", "narrow() to the skip's size", """
+h, w = skip.shape[-2:]
+return skip + upsample(coarse).narrow(-2, 0, h).narrow(-1, 0, w)
+"""),
+    Plant("semantic_segmentation", "iou_from_confusion", "wrong", "calls cnncourse.segmentation.scores", """
+from cnncourse import segmentation
+result = segmentation.scores(confmat)
+return result.iou, result.miou
+""", "test_iou_from_confusion"),
+    Plant("semantic_segmentation", "iou_from_confusion", "wrong", "counts absent classes as IoU 0", """
+m = confmat.double()
+tp = torch.diag(m)
+union = m.sum(0) + m.sum(1) - tp
+iou = tp / union.clamp(min=1)
+return iou.float(), iou.mean().item()
+""", "test_iou_from_confusion"),
+    Plant("semantic_segmentation", "iou_from_confusion", "wrong", "divides by the row (per-class accuracy, not IoU)", """
+m = confmat.double()
+tp = torch.diag(m)
+rows = m.sum(1)
+iou = torch.where(rows > 0, tp / rows.clamp(min=1), torch.nan)
+return iou.float(), iou[rows > 0].mean().item()
+""", "test_iou_from_confusion"),
+    Plant("semantic_segmentation", "iou_from_confusion", "right", "a loop over the classes with nanmean", """
+ious = []
+for c in range(len(confmat)):
+    tp = confmat[c, c].item()
+    union = confmat[c, :].sum().item() + confmat[:, c].sum().item() - tp
+    ious.append(tp / union if union else float("nan"))
+iou = torch.tensor(ious)
+return iou, iou.nanmean().item()
 """),
 ]
 
