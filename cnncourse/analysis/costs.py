@@ -16,6 +16,7 @@ def count_params(model: nn.Module, trainable_only: bool = False) -> int:
 
 
 _CONV = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 _POOL = (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d)
 
 
@@ -24,9 +25,12 @@ def _outputs_per_module(model: nn.Module, input_size: Sequence[int], device=None
     counts: dict[nn.Module, int] = {}
 
     def hook(module, inputs, output):
-        counts[module] = counts.get(module, 0) + output.numel()
+        # a transposed convolution is counted per input value: each one stamps a C_out x kH x kW kernel
+        counted = inputs[0] if isinstance(module, _TRANSPOSED) else output
+        counts[module] = counts.get(module, 0) + counted.numel()
 
-    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (*_CONV, nn.Linear))]
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, (*_CONV, *_TRANSPOSED, nn.Linear))]
     try:
         if device is None:
             device = next(model.parameters(), torch.empty(0)).device
@@ -41,6 +45,8 @@ def _outputs_per_module(model: nn.Module, input_size: Sequence[int], device=None
 def macs_per_module(model: nn.Module, input_size: Sequence[int], device=None) -> dict[nn.Module, int]:
     """Multiply-accumulates of every conv and linear module: each output value costs one dot product."""
     def per_output(m):
+        if isinstance(m, _TRANSPOSED):
+            return m.out_channels // m.groups * math.prod(m.kernel_size)
         if isinstance(m, _CONV):
             return m.in_channels // m.groups * math.prod(m.kernel_size)
         return m.in_features
@@ -62,8 +68,8 @@ def count_macs(model: nn.Module, input_size: Sequence[int], device=None) -> int:
     """Multiply-accumulates of one forward pass of a single example.
 
     ``input_size`` is the shape of one example without the batch, e.g.
-    ``(3, 224, 224)``. Convolutions count ``C_out * H_out * W_out * (C_in / groups) * kH * kW``
-    and linear layers ``out_features * in_features`` per input row; bias
+    ``(3, 224, 224)``. Convolutions count ``C_out * H_out * W_out * (C_in / groups) * kH * kW``,
+    transposed convolutions ``C_in * H_in * W_in * (C_out / groups) * kH * kW``, and linear layers ``out_features * in_features`` per input row; bias
     additions, activations and pooling are not counted (papers' convention).
     """
     return sum(macs_per_module(model, input_size, device).values())

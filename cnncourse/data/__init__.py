@@ -4,7 +4,8 @@
 * :func:`sample_image` / :func:`sample_images`: photos and textures shipped in
   scikit-image and scikit-learn; :func:`square_image`: one of them as a colour square;
 * :func:`shapes`: a seeded scene generator with boxes, masks and keypoints;
-  :func:`single_objects`: one shape per scene, as tensors, for classification;
+  :func:`single_objects`: one shape per scene, as tensors, for classification and localisation;
+  :func:`segmentation_scenes`: (image, per-pixel label) tensors for segmentation;
 * :func:`cue_conflict`: texture-filled silhouettes, consistent, cue-conflict or
   with random textures, and :func:`shape_bias`, Geirhos et al.'s metric;
 * :func:`figures` / :func:`figure_tensors`: articulated stick figures with 14 joints, for pose;
@@ -26,12 +27,12 @@ from cnncourse.data.rooms import (
     ROOM_SIZE, Poses, Room, Rooms, RoomSet, random_poses, render, room_tensors, rooms, trajectory,
 )
 from cnncourse.data.shapes import CLASSES as SHAPE_CLASSES
-from cnncourse.data.shapes import ShapeSet, Shapes, collate, shapes, single_objects
+from cnncourse.data.shapes import ShapeSet, Shapes, collate, segmentation_scenes, shapes, single_objects
 
 __all__ = [
     "SAMPLE_IMAGES", "SHAPE_CLASSES", "Shapes", "Split", "collate", "compose", "digits",
     "random_crop", "random_hflip", "real_dataset", "sample_image", "sample_images", "ShapeSet", "shapes",
-    "single_objects", "square_image",
+    "single_objects", "square_image", "segmentation_scenes",
     "FLIP", "JOINTS", "LIMBS", "Figures", "FigureSet", "figure_tensors", "figures",
     "ROOM_SIZE", "Poses", "Room", "Rooms", "RoomSet", "random_poses", "render", "room_tensors", "rooms", "trajectory",
     "CueSet", "STYLE_TEXTURES", "TEXTURE_CLASSES", "cue_conflict", "cue_decisions", "shape_bias", "texture_region",

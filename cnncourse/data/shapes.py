@@ -243,6 +243,14 @@ def single_objects(n=1000, size=64, seed=0, background="photos", radius=(0.2, 0.
                     torch.cat([s["boxes"] for s in samples]))
 
 
+def segmentation_scenes(n=1000, size=64, seed=0, objects=(1, 4), background="gratings",
+                        radius=(0.1, 0.22)) -> TensorDataset:
+    """``n`` scenes as (image (3, S, S), semantic labels (S, S)) pairs, stacked, for segmentation."""
+    scenes = Shapes(n=n, size=size, objects=objects, seed=seed, background=background, radius=radius)
+    samples = [scenes[i] for i in range(n)]
+    return TensorDataset(torch.stack([s["image"] for s in samples]), torch.stack([s["semantic"] for s in samples]))
+
+
 def collate(batch):
     """Stack the images; keep the per-image targets (different K) in a list."""
     images = torch.stack([sample["image"] for sample in batch])

@@ -130,3 +130,28 @@ def sliding_window(model, image, patch=None, batch_size=1024, padding="zeros"):
         batch = crops[pixel // (h * w), pixel // w % h, pixel % w]  # (B, C, p, p)
         scores.append(model(batch))
     return torch.cat(scores).view(n, h, w, -1).permute(0, 3, 1, 2)
+
+
+def sample_patches(images, labels, patch, n, seed=0, padding="zeros"):
+    """``n`` random training patches and their centre pixels' labels, the sliding window's training set.
+
+    images (N, C, H, W), labels (N, H, W) -> crops (n, C, patch, patch), labels (n,): pixels drawn
+    uniformly (with replacement) over all images, padded as :func:`sliding_window` pads them.
+    """
+    if not isinstance(images, torch.Tensor) or images.dim() != 4:
+        raise ValueError(f"sample_patches: images must be (N, C, H, W); got "
+                         f"{tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__}")
+    if labels.shape != images.shape[:1] + images.shape[2:]:
+        raise ValueError(f"sample_patches: labels must be (N, H, W) = {tuple(images.shape[:1] + images.shape[2:])}; "
+                         f"got {tuple(labels.shape)}")
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"sample_patches: n must be a positive int; got {n!r}")
+    b, _, h, w = images.shape
+    g = torch.Generator().manual_seed(seed)
+    which, row, col = (torch.randint(0, m, (n,), generator=g) for m in (b, h, w))
+    padded = _pad("sample_patches", images, patch, padding)
+    offsets = torch.arange(patch)
+    rows = (row[:, None] + offsets)[:, :, None]  # (n, p, 1) in padded coordinates
+    cols = (col[:, None] + offsets)[:, None, :]  # (n, 1, p)
+    crops = padded[which[:, None, None], :, rows, cols]  # (n, p, p, C)
+    return crops.permute(0, 3, 1, 2).contiguous(), labels[which, row, col]

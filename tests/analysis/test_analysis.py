@@ -102,3 +102,15 @@ def test_grad_norms_match_the_gradients_and_need_a_backward_pass():
     norms = grad_norms(model)
     assert list(norms) == ["0", "3"]
     assert norms["3"] == pytest.approx(float(model[3].weight.grad.norm()))
+
+
+def test_count_macs_counts_a_transposed_convolution_per_input_value():
+    from torch import nn as tnn
+
+    from cnncourse.analysis import count_macs
+    up = tnn.ConvTranspose2d(4, 6, kernel_size=3, stride=2, groups=2)
+    # every input value is multiplied by a (6 / 2) x 3 x 3 stamp of weights
+    assert count_macs(up, (4, 5, 7)) == 4 * 5 * 7 * 3 * 3 * 3
+    # the same count as the direct convolution it is the transpose of, seen from the other side
+    conv = tnn.Conv2d(6, 4, kernel_size=3, stride=2, groups=2)
+    assert count_macs(conv, (6, 11, 15)) == count_macs(up, (4, 5, 7))

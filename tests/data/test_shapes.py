@@ -96,3 +96,10 @@ def test_photo_backgrounds_and_single_objects():
         data.shapes(background="sky")
     with pytest.raises(ValueError, match=r"radius must be \(min, max\) .*got \(0.3, 0.2\)"):
         data.shapes(radius=(0.3, 0.2))
+
+
+def test_segmentation_scenes_stack_images_and_their_semantic_labels():
+    pairs = data.segmentation_scenes(5, size=32, seed=4)
+    images, labels = pairs.tensors
+    assert images.shape == (5, 3, 32, 32) and labels.shape == (5, 32, 32) and labels.dtype == torch.int64
+    assert torch.equal(labels[2], data.shapes(5, size=32, seed=4)[2]["semantic"])

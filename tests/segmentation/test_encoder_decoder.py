@@ -211,3 +211,16 @@ def test_paper_configurations_parameter_counts():
     assert abs(count_params(segnet.encoder) - 14.7e6) < 0.01 * 14.7e6  # Badrinarayanan et al.: 14.7M in the encoder
     assert count_params(unet) == 31_031_810
     assert count_params(SegNet(11, config="vgg16", decoder="transposed", tied=True)) == 29_441_419
+
+
+def test_sampled_patches_are_the_windows_the_sliding_window_classifies():
+    from cnncourse.segmentation.patch import sample_patches
+    g = torch.Generator().manual_seed(0)
+    images, labels = torch.randn(3, 2, 9, 11, generator=g), torch.randint(0, 4, (3, 9, 11), generator=g)
+    crops, centre = sample_patches(images, labels, 5, 40, seed=1)
+    assert crops.shape == (40, 2, 5, 5) and centre.shape == (40,)
+    padded = torch.nn.functional.pad(images, (2, 2, 2, 2))
+    for k in range(40):  # find each crop in the padded images: its centre pixel is the label's
+        hits = [(i, r, c) for i in range(3) for r in range(9) for c in range(11)
+                if torch.equal(padded[i, :, r:r + 5, c:c + 5], crops[k])]
+        assert any(labels[i, r, c] == centre[k] for i, r, c in hits)
