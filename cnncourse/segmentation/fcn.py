@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnncourse.layers import Conv2d, Dropout, MaxPool2d, bilinear_transposed_conv
+from cnncourse.layers import BatchNorm2d, Conv2d, Dropout, MaxPool2d, bilinear_transposed_conv
 from cnncourse.segmentation._common import check_classes, check_input
 
 # ``stages``: the 3x3 convolution widths of each of the five pooling stages (VGG16 is configuration D of
@@ -75,15 +75,22 @@ class SkipFusion(nn.Module):
         return fuse(self.upsample(coarse_scores), self.score(features))
 
 
+def _norm(channels, batch_norm):
+    return [BatchNorm2d(channels)] if batch_norm else []
+
+
 class FCN(nn.Module):
     """Fully convolutional network: (N, in_channels, H, W) -> (N, num_classes, H, W) logits, H and W multiples of 32.
 
     ``variant`` is "32s", "16s" or "8s" (the stride of the last upsampling);
     ``config`` a key of :data:`CONFIGS` ("small" trains on 64x64 scenes on a
-    CPU; "vgg16" is the paper's network) or a dict like them.
+    CPU; "vgg16" is the paper's network) or a dict like them. ``batch_norm=True`` adds batch
+    normalisation after every convolution of the encoder and after fc6 and fc7 (not in the
+    paper, which fine-tunes an ImageNet-trained VGG16; it lets the small network train from
+    scratch in a few hundred steps).
     """
 
-    def __init__(self, num_classes, in_channels=3, variant="8s", config="small"):
+    def __init__(self, num_classes, in_channels=3, variant="8s", config="small", batch_norm=False):
         super().__init__()
         check_classes("FCN", num_classes, in_channels)
         if variant not in VARIANTS:
@@ -98,14 +105,16 @@ class FCN(nn.Module):
         for stage in cfg["stages"]:
             layers = []
             for width in stage:
-                layers += [Conv2d(channels, width, 3, padding=1), nn.ReLU(inplace=True)]
+                layers += [Conv2d(channels, width, 3, padding=1, bias=not batch_norm), *_norm(width, batch_norm),
+                           nn.ReLU(inplace=True)]
                 channels = width
             self.stages.append(nn.Sequential(*layers, MaxPool2d(2, 2)))
             widths.append(channels)
         fc, k, p = cfg["fc"], cfg["fc_kernel"], cfg["dropout"]
         self.classifier = nn.Sequential(  # fc6, fc7 and the class scorer, as convolutions
-            Conv2d(channels, fc, k, padding=k // 2), nn.ReLU(inplace=True), Dropout(p),
-            Conv2d(fc, fc, 1), nn.ReLU(inplace=True), Dropout(p),
+            Conv2d(channels, fc, k, padding=k // 2, bias=not batch_norm), *_norm(fc, batch_norm),
+            nn.ReLU(inplace=True), Dropout(p),
+            Conv2d(fc, fc, 1, bias=not batch_norm), *_norm(fc, batch_norm), nn.ReLU(inplace=True), Dropout(p),
             Conv2d(fc, num_classes, 1),
         )
         self.skips = VARIANTS[variant]

@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnncourse.layers import Conv2d, convolutionalize
+from cnncourse.layers import BatchNorm2d, Conv2d, convolutionalize
+from cnncourse.runtime import evaluating
 from cnncourse.segmentation._common import check_classes, check_input
 
 PADDING = ("zeros", "reflect")
@@ -50,10 +51,12 @@ class PatchClassifier(nn.Sequential):
     Unpadded 3x3 convolutions with stride 1 each shrink the map by 2, so
     (patch - 1) / 2 of them see exactly the patch and leave a 1x1 map; a
     Linear layer scores it. ``widths`` lists the convolutions' widths (one
-    per convolution, ``default_widths(patch)`` if None).
+    per convolution, ``default_widths(patch)`` if None). ``batch_norm=True`` puts batch
+    normalisation after each convolution (in eval mode a per-channel affine map, so the
+    window-by-window and dense forms still agree).
     """
 
-    def __init__(self, num_classes, in_channels=3, patch=15, widths=None):
+    def __init__(self, num_classes, in_channels=3, patch=15, widths=None, batch_norm=False):
         check_classes("PatchClassifier", num_classes, in_channels)
         if not isinstance(patch, int) or patch < 3 or patch % 2 == 0:
             raise ValueError(f"PatchClassifier: patch must be an odd int >= 3; got {patch!r}")
@@ -65,10 +68,11 @@ class PatchClassifier(nn.Sequential):
             )
         layers, channels = [], in_channels
         for width in widths:
-            layers += [Conv2d(channels, width, 3), nn.ReLU(inplace=True)]
+            layers += [Conv2d(channels, width, 3, bias=not batch_norm), *([BatchNorm2d(width)] if batch_norm else []),
+                       nn.ReLU(inplace=True)]
             channels = width
         super().__init__(*layers, nn.Flatten(), nn.Linear(channels, num_classes))
-        self.patch, self.in_channels = patch, in_channels
+        self.patch, self.in_channels, self.widths, self.batch_norm = patch, in_channels, widths, batch_norm
 
     def forward(self, input):
         check_input("PatchClassifier", input, self.in_channels)
@@ -78,8 +82,13 @@ class PatchClassifier(nn.Sequential):
         return super().forward(input)
 
     def fully_convolutional(self, padding="zeros") -> DensePatchClassifier:
-        """The same classifier run densely over whole images (a copy of the weights)."""
-        net = convolutionalize(self, (self.in_channels, self.patch, self.patch))
+        """The same classifier run densely over whole images.
+
+        The convolutions (and batch norms) are shared with this classifier; the Linear layer
+        becomes a 1x1 convolution with a copy of its weights (:func:`cnncourse.layers.convolutionalize`).
+        """
+        with evaluating(self):  # convolutionalize runs the network once: leave batch norm's statistics alone
+            net = convolutionalize(self, (self.in_channels, self.patch, self.patch))
         return DensePatchClassifier(net, self.patch, padding)
 
 
@@ -96,10 +105,30 @@ class DensePatchClassifier(nn.Module):
         _check_padding("DensePatchClassifier", padding)
         self.net, self.patch, self.padding = net, patch, padding
         self.in_channels = net[0].in_channels
+        self.widths = [m.out_channels for m in net if isinstance(m, nn.Conv2d)][:-1]
+        self.batch_norm = any(isinstance(m, nn.BatchNorm2d) for m in net)
 
     def forward(self, input):
         check_input("DensePatchClassifier", input, self.in_channels)
         return self.net(_pad("DensePatchClassifier", input, self.patch, self.padding))
+
+    def patch_classifier(self) -> PatchClassifier:
+        """The per-window :class:`PatchClassifier` with this network's weights (a copy).
+
+        The inverse of :meth:`PatchClassifier.fully_convolutional`: training the dense network on
+        whole label maps trains the patch classifier on every window of every image at once
+        (Long et al., 2015, Section 4.4).
+        """
+        scorer = self.net[-1]
+        model = PatchClassifier(scorer.out_channels, self.in_channels, self.patch, self.widths, self.batch_norm)
+        targets = [m for m in model if not isinstance(m, nn.Flatten)]
+        with torch.no_grad():
+            for source, target in zip(self.net, targets):
+                state = source.state_dict()
+                if isinstance(target, nn.Linear):
+                    state = {k: v.reshape(target.weight.shape) if k == "weight" else v for k, v in state.items()}
+                target.load_state_dict(state)
+        return model.to(scorer.weight.device).train(self.training)
 
 
 def sliding_window(model, image, patch=None, batch_size=1024, padding="zeros"):

@@ -224,3 +224,24 @@ def test_sampled_patches_are_the_windows_the_sliding_window_classifies():
         hits = [(i, r, c) for i in range(3) for r in range(9) for c in range(11)
                 if torch.equal(padded[i, :, r:r + 5, c:c + 5], crops[k])]
         assert any(labels[i, r, c] == centre[k] for i, r, c in hits)
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_a_dense_patch_classifier_goes_back_to_the_same_per_window_classifier(batch_norm):
+    from cnncourse.segmentation.patch import PatchClassifier, sliding_window
+    torch.manual_seed(0)
+    model = PatchClassifier(3, patch=7, widths=[4, 6, 8], batch_norm=batch_norm)
+    original = PatchClassifier(3, patch=7, widths=[4, 6, 8], batch_norm=batch_norm).eval()
+    original.load_state_dict(model.state_dict())
+    dense = model.fully_convolutional()
+    dense(torch.randn(4, 3, 9, 9))  # a training-mode pass moves batch norm's running statistics
+    with torch.no_grad():
+        for p in dense.parameters():
+            p.add_(0.1 * torch.randn_like(p))  # "training" the dense network changes its weights
+    dense.eval()
+    back = dense.patch_classifier().eval()
+    model = original
+    image = torch.randn(2, 3, 9, 10)
+    with torch.no_grad():
+        torch.testing.assert_close(sliding_window(back, image), dense(image), atol=1e-5, rtol=1e-5)
+        assert not torch.allclose(sliding_window(model, image), dense(image), atol=1e-3)
