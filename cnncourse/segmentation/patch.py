@@ -1,8 +1,9 @@
 """The sliding-window baseline of semantic segmentation, and why fully convolutional networks replaced it.
 
-Before Long et al. (2015), a pixel was labelled by classifying the patch
-around it (Farabet et al., 2013; Pinheiro & Collobert, 2014): crop a
-``patch`` x ``patch`` window centred on every pixel and run a classifier on
+Early deep methods trained a classifier on patches centred on pixels
+(Ciresan et al., 2012; Farabet et al., 2013; Pinheiro & Collobert, 2014); the
+plainest way to label an image with one, as Ciresan et al. did, is to crop a
+``patch`` x ``patch`` window centred on every pixel and run the classifier on
 each crop. Neighbouring windows overlap almost entirely, so the convolutions
 recompute the same features once per window. :class:`PatchClassifier` is such
 a classifier, :func:`sliding_window` applies it pixel by pixel, and
@@ -117,7 +118,7 @@ class DensePatchClassifier(nn.Module):
 
         The inverse of :meth:`PatchClassifier.fully_convolutional`: training the dense network on
         whole label maps trains the patch classifier on every window of every image at once
-        (Long et al., 2015, Section 4.4).
+        (Long et al., 2015, Sections 3 and 3.4: the same total loss, with larger, correlated batches).
         """
         scorer = self.net[-1]
         model = PatchClassifier(scorer.out_channels, self.in_channels, self.patch, self.widths, self.batch_norm)
