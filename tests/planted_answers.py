@@ -52,7 +52,8 @@ SCOPES = {
     "octave_loop": "test_octave_loop", "gram_matrix": "test_gram_matrix", "style_loss": "test_style_loss",
     "shape_bias": "test_shape_bias", "box_iou": "test_box_iou", "iou_loss": "test_iou_loss",
     "soft_argmax": "test_soft_argmax", "bilinear_kernel": "test_bilinear_kernel", "skip_fusion": "test_skip_fusion",
-    "iou_from_confusion": "test_iou_from_confusion",
+    "iou_from_confusion": "test_iou_from_confusion", "max_unpool": "test_max_unpool",
+    "copy_and_crop": "test_copy_and_crop",
 }
 
 
@@ -998,6 +999,43 @@ for c in range(len(confmat)):
     ious.append(tp / union if union else float("nan"))
 iou = torch.tensor(ious)
 return iou, iou.nanmean().item()
+"""),
+    # --- encoder-decoders ---
+    Plant("encoder_decoder", "max_unpool", "wrong", "calls torch.nn.functional.max_unpool2d", """
+import torch.nn.functional as F
+return F.max_unpool2d(x, indices, 2, output_size=output_size)
+""", "test_max_unpool"),
+    Plant("encoder_decoder", "max_unpool", "wrong", "copies each value to the whole window (nearest neighbour)", """
+import torch.nn.functional as F
+return F.interpolate(x, size=output_size, mode="nearest")
+""", "test_max_unpool"),
+    Plant("encoder_decoder", "max_unpool", "wrong", "bed of nails: every value at its window's top-left corner", """
+n, c, h, w = x.shape
+out = x.new_zeros(n, c, *output_size)
+sh, sw = output_size[0] // h, output_size[1] // w
+out[..., ::sh, ::sw][..., :h, :w] = x
+return out
+""", "test_max_unpool"),
+    Plant("encoder_decoder", "max_unpool", "right", "index_put on the flattened map", """
+n, c = x.shape[:2]
+flat = x.new_zeros(n * c, output_size[0] * output_size[1])
+rows = torch.arange(n * c)[:, None].expand(-1, indices[0, 0].numel())
+flat = flat.index_put((rows, indices.reshape(n * c, -1)), x.reshape(n * c, -1))
+return flat.view(n, c, *output_size)
+"""),
+    Plant("encoder_decoder", "copy_and_crop", "wrong", "crops the top-left corner", """
+h, w = decoder.shape[-2:]
+return torch.cat([encoder[..., :h, :w], decoder], dim=1)
+""", "test_copy_and_crop"),
+    Plant("encoder_decoder", "copy_and_crop", "wrong", "concatenates the decoder first", """
+h, w = decoder.shape[-2:]
+top, left = (encoder.shape[-2] - h) // 2, (encoder.shape[-1] - w) // 2
+return torch.cat([decoder, encoder[..., top:top + h, left:left + w]], dim=1)
+""", "test_copy_and_crop"),
+    Plant("encoder_decoder", "copy_and_crop", "right", "narrow() twice", """
+h, w = decoder.shape[-2:]
+crop = encoder.narrow(-2, (encoder.shape[-2] - h) // 2, h).narrow(-1, (encoder.shape[-1] - w) // 2, w)
+return torch.cat((crop, decoder), 1)
 """),
 ]
 
