@@ -35,7 +35,9 @@ def copy_and_crop(decoder, encoder):
     The original U-Net uses unpadded convolutions, so the encoder's map is
     larger: take its central h x w window (when H - h is odd, the extra row
     goes to the bottom: start at (H - h) // 2) and return the concatenation
-    along the channels, encoder first: (N, C2 + C1, h, w).
+    along the channels, encoder first: (N, C2 + C1, h, w). (Any fixed order
+    works for a network, which learns the next convolution's weights to
+    match; we fix this one so that answers can be compared.)
     """
     ### BEGIN SOLUTION
     h, w = decoder.shape[-2:]

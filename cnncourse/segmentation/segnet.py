@@ -10,11 +10,14 @@ classes. No fully connected layers: the encoder has 14.7M parameters instead
 of VGG16's 134M.
 
 ``decoder="transposed"`` replaces each unpooling by a learned stride-2
-transposed convolution (the deconvolution layers of Noh et al., 2015, here
-without their unpooling): :class:`TransposedUpsample`. With ``tied=True`` its
-kernel is the weight of the encoder convolution that ended the same stage,
-used transposed (shared, not copied): the "tied or retrained transposed
-weights" choice of a convolutional autoencoder.
+transposed convolution, FCN's way of upsampling (Long et al., 2015; Noh et
+al.'s DeconvNet, despite its name, unpools with the indices like SegNet and
+its stride-1 deconvolution layers only densify): :class:`TransposedUpsample`.
+With ``tied=True`` its kernel is the weight of the encoder convolution that
+ended the same stage (shared, not copied), as Zeiler & Fergus's deconvnet
+reuses its filters transposed: the lecture's "tied or retrained" choice. That
+encoder convolution has stride 1 (pooling downsamples), so the tied layer
+shares its kernel without being its exact adjoint.
 
 Differences from the paper: the convolutions have no bias (batch norm follows
 each one, making it redundant), and inputs must be multiples of 2^stages
