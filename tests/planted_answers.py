@@ -53,7 +53,7 @@ SCOPES = {
     "shape_bias": "test_shape_bias", "box_iou": "test_box_iou", "iou_loss": "test_iou_loss",
     "soft_argmax": "test_soft_argmax", "bilinear_kernel": "test_bilinear_kernel", "skip_fusion": "test_skip_fusion",
     "iou_from_confusion": "test_iou_from_confusion", "max_unpool": "test_max_unpool",
-    "copy_and_crop": "test_copy_and_crop",
+    "copy_and_crop": "test_copy_and_crop", "valid_taps": "test_valid_taps",
 }
 
 
@@ -1036,6 +1036,35 @@ return torch.cat([decoder, encoder[..., top:top + h, left:left + w]], dim=1)
 h, w = decoder.shape[-2:]
 crop = encoder.narrow(-2, (encoder.shape[-2] - h) // 2, h).narrow(-1, (encoder.shape[-1] - w) // 2, w)
 return torch.cat((crop, decoder), 1)
+"""),
+    # --- segmentation at scale and speed ---
+    Plant("segmentation_scale", "valid_taps", "wrong", "calls cnncourse's valid_taps", """
+from cnncourse.segmentation.deeplab import valid_taps as taps
+return taps(size, rate)
+""", "test_valid_taps"),
+    Plant("segmentation_scale", "valid_taps", "wrong", "ignores the rate (an ordinary 3x3 filter)", """
+i = torch.arange(size)
+per_axis = 1 + (i - 1 >= 0).float() + (i + 1 < size).float()
+return (per_axis.mean() ** 2).item()
+""", "test_valid_taps"),
+    Plant("segmentation_scale", "valid_taps", "wrong", "off by one at the far edge (i + rate <= size)", """
+i = torch.arange(size)
+per_axis = 1 + (i - rate >= 0).float() + (i + rate <= size).float()
+return (per_axis.mean() ** 2).item()
+""", "test_valid_taps"),
+    Plant("segmentation_scale", "valid_taps", "wrong", "squares the counts before averaging", """
+i = torch.arange(size)
+per_axis = 1 + (i - rate >= 0).float() + (i + rate < size).float()
+return (per_axis ** 2).mean().item()
+""", "test_valid_taps"),
+    Plant("segmentation_scale", "valid_taps", "right", "a double loop over centres and taps", """
+total = 0
+for i in range(size):
+    for j in range(size):
+        for a in (-1, 0, 1):
+            for b in (-1, 0, 1):
+                total += 0 <= i + a * rate < size and 0 <= j + b * rate < size
+return total / size ** 2
 """),
 ]
 

@@ -26,6 +26,7 @@ backbone, not on the paper's ResNet-101 with multi-grid rates.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from cnncourse.layers import BatchNorm2d, Conv2d, Dropout, MaxPool2d, upsample_bilinear
@@ -160,3 +161,17 @@ def deeplab_paper(num_classes=21, in_channels=3, version="v1") -> DeepLab:
     if version not in VERSIONS:
         raise ValueError(f"deeplab_paper: version must be one of {VERSIONS}; got {version!r}")
     return DeepLab(num_classes, in_channels, version, **PAPER[version])
+
+
+def valid_taps(size: int, rate: int, kernel_size: int = 3) -> float:
+    """Mean number of a k x k atrous filter's taps inside a size x size map (zero padding).
+
+    Chen et al. (2017, Figure 4): as the rate approaches the map's size, a 3x3 filter degenerates to its
+    centre tap, a 1x1 convolution. Computed by convolving a map of ones with a dilated filter of ones.
+    """
+    for name, value in (("size", size), ("rate", rate), ("kernel_size", kernel_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"valid_taps: {name} must be a positive int; got {value!r}")
+    ones = torch.ones(1, 1, size, size)
+    pad = rate * (kernel_size - 1) // 2
+    return F.conv2d(ones, torch.ones(1, 1, kernel_size, kernel_size), padding=pad, dilation=rate).mean().item()

@@ -44,8 +44,8 @@ FRRN_B = {  # Pohlen et al. (2017): one more pooling level (scale 32), for large
                (2, 192, 16), (2, 192, 8), (2, 192, 4), (2, 96, 2)],
 }
 SMALL = {
-    "channels": 12, "lanes": 12, "units": 1,
-    "stages": [(1, 24, 2), (2, 48, 4), (2, 64, 8), (1, 24, 4), (1, 24, 2)],
+    "channels": 8, "lanes": 8, "units": 1,
+    "stages": [(1, 16, 2), (2, 32, 4), (2, 48, 8), (1, 16, 4), (1, 16, 2)],
 }
 CONFIGS = {"frrn_a": FRRN_A, "frrn_b": FRRN_B, "small": SMALL}
 

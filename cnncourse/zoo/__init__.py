@@ -38,6 +38,9 @@ from cnncourse.runtime import device as default_device
 from cnncourse.runtime import profile as current_profile
 from cnncourse.runtime import seed_everything
 from cnncourse.zoo.recipes import RECIPES, Recipe
+from cnncourse.zoo.segmenters import SEGMENTERS
+
+RECIPES.update(SEGMENTERS)  # one registry: the tests patch this dict
 
 FORMAT = 1  # bump when the cache layout changes
 
@@ -147,6 +150,11 @@ def _train(recipe: Recipe, profile: str, device, progress) -> dict:
     info = {**metrics, "train_seconds": round(time.perf_counter() - start, 1), "profile": profile}
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     return {"state_dict": state, "info": info}
+
+
+def settings(name: str, profile: str | None = None) -> dict:
+    """The settings ``name`` is trained with in ``profile`` (default: the active one): data, sizes, epochs."""
+    return _recipe(name).settings(profile or current_profile().name)
 
 
 def list() -> list[str]:  # noqa: A001  (the zoo's public name, as in the issue and the chapters)

@@ -9,7 +9,10 @@ every notebook a second time. A notebook with a failing cell gets no file, so
 the book build refuses to render it.
 
 It also prints each notebook's wall time (kernel start included) beside the
-quick profile's budget of 60 s on a 2-core CPU.
+quick profile's budget of 60 s on a 2-core CPU, and runs the notebooks in the
+book's order (_toc.yml), a reader's order: a chapter may load the zoo networks
+an earlier chapter trained, from the shared cache, instead of training them
+again (the segmentation chapters do).
 
     pytest notebooks --nbval-lax -p tests.book.executed_notebooks
 """
@@ -88,6 +91,14 @@ class Recorder:
             flag = f"  over the quick profile's {BUDGET_S} s" if seconds > BUDGET_S else ""
             write(f"{path.name:<36} {seconds:7.1f} s  {status}{flag}")
         write(f"executed notebooks written to {OUT.relative_to(ROOT)}/ (failed ones left out)")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Notebooks in the book's order; cells keep their order within a notebook (a stable sort)."""
+    from tests.book.toc import toc_pages
+
+    rank = {(ROOT / f"{page}.ipynb").resolve(): i for i, page in enumerate(toc_pages())}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).resolve(), len(rank)))
 
 
 def pytest_configure(config):

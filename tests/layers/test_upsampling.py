@@ -144,3 +144,10 @@ def test_transposed_convolution_is_a_convolution_of_the_zero_inserted_input(stri
     spread = bed_of_nails(x, stride)[..., : (5 - 1) * stride + 1, : (4 - 1) * stride + 1]
     as_conv = F.conv2d(spread, w.flip(-2, -1).transpose(0, 1), padding=kernel - 1 - padding)
     torch.testing.assert_close(as_conv, conv_transpose2d(x, w, stride=stride, padding=padding), atol=1e-5, rtol=1e-5)
+
+
+def test_max_unpool2d_runs_on_the_meta_device_for_shape_only_passes():
+    from cnncourse.layers import max_unpool2d
+    x = torch.empty(2, 3, 4, 5, device="meta")
+    indices = torch.empty(2, 3, 4, 5, dtype=torch.int64, device="meta")
+    assert max_unpool2d(x, indices, 2).shape == (2, 3, 8, 10)

@@ -337,3 +337,12 @@ def test_sharpmask_refines_from_the_deepest_scale_back_to_full_resolution():
         module.register_forward_hook(lambda m, args, out: sizes.append((args[0].shape[-1], out.shape[-1])))
     model(torch.randn(2, 3, 32, 64))
     assert sizes == [(4, 8), (8, 16), (16, 32), (32, 64)]
+
+
+def test_valid_taps_fall_to_the_centre_tap_when_the_rate_outgrows_the_map():
+    from cnncourse.segmentation.deeplab import valid_taps
+    assert valid_taps(1, 1) == 1.0
+    assert valid_taps(100, 1) == pytest.approx(2.98 ** 2)  # per axis: 1 + 2 * 99 / 100
+    assert valid_taps(4, 6) == 1.0 and valid_taps(65, 6) > 7
+    with pytest.raises(ValueError, match=r"valid_taps: rate must be a positive int; got 0"):
+        valid_taps(8, 0)

@@ -89,3 +89,17 @@ def test_writes_are_atomic(tiny, monkeypatch):
 def test_the_zoo_lists_its_networks():
     assert {"lenet5", "alexnet_shapes", "alexnet_shapes_untrained"} <= set(zoo.list())
     assert all(isinstance(line, str) and line for line in zoo.describe().values())
+
+
+def test_every_segmenter_is_registered_with_one_data_set_and_builds_for_its_size():
+    import torch
+
+    from cnncourse.zoo.segmenters import SEGMENTERS
+    assert set(SEGMENTERS) <= set(zoo.list())
+    for profile in ("quick", "full"):
+        data_keys = {"size", "train_scenes", "test_scenes", "data_seed", "objects", "radius"}
+        shared = {name: {k: zoo.settings(name, profile)[k] for k in data_keys} for name in SEGMENTERS}
+        assert len({repr(v) for v in shared.values()}) == 1, "every segmenter trains on the same scenes"
+    size = zoo.settings("fcn8s_shapes", "quick")["size"]
+    for name, recipe in SEGMENTERS.items():
+        assert recipe.build().eval()(torch.zeros(1, 3, size, size)).shape == (1, 4, size, size), name
