@@ -54,6 +54,7 @@ SCOPES = {
     "soft_argmax": "test_soft_argmax", "bilinear_kernel": "test_bilinear_kernel", "skip_fusion": "test_skip_fusion",
     "iou_from_confusion": "test_iou_from_confusion", "max_unpool": "test_max_unpool",
     "copy_and_crop": "test_copy_and_crop", "valid_taps": "test_valid_taps",
+    "scale_invariant_loss": "test_scale_invariant_loss",
 }
 
 
@@ -1065,6 +1066,32 @@ for i in range(size):
             for b in (-1, 0, 1):
                 total += 0 <= i + a * rate < size and 0 <= j + b * rate < size
 return total / size ** 2
+"""),
+    # --- depth and camera pose ---
+    Plant("depth_camera_pose", "scale_invariant_loss", "wrong", "calls cnncourse.depth.scale_invariant_loss", """
+from cnncourse.depth import scale_invariant_loss as loss
+return loss(pred_log, target_log, lam)
+""", "test_scale_invariant_loss"),
+    Plant("depth_camera_pose", "scale_invariant_loss", "wrong", "averages d over the whole batch, not per image", """
+d = pred_log - target_log
+return d.pow(2).mean() - lam * d.mean().pow(2)
+""", "test_scale_invariant_loss"),
+    Plant("depth_camera_pose", "scale_invariant_loss", "wrong", "forgets to square the mean term", """
+d = (pred_log - target_log).flatten(1)
+return (d.pow(2).mean(1) - lam * d.mean(1)).mean()
+""", "test_scale_invariant_loss"),
+    Plant("depth_camera_pose", "scale_invariant_loss", "wrong", "the mean of squares where the square of the mean belongs", """
+d = (pred_log - target_log).flatten(1)
+return (d.pow(2).mean(1) - lam * d.pow(2).mean(1)).mean()
+""", "test_scale_invariant_loss"),
+    Plant("depth_camera_pose", "scale_invariant_loss", "right", "sums as in the paper's formula", """
+d = (pred_log - target_log).reshape(len(pred_log), -1)
+n = d.shape[1]
+return (d.pow(2).sum(1) / n - lam * d.sum(1).pow(2) / n**2).mean()
+"""),
+    Plant("depth_camera_pose", "scale_invariant_loss", "right", "through the variance", """
+d = (pred_log - target_log).flatten(1)
+return (d.var(1, unbiased=False) + (1 - lam) * d.mean(1).pow(2)).mean()
 """),
 ]
 
