@@ -49,8 +49,9 @@ def _recipe(doc, build, **changes) -> Recipe:
 
 
 PATCH_WIDTHS = [16, 16, 16, 32, 32, 32, 32]
-# DeepLab's rates were set for 65x65 maps (513x513 images at output stride 8); ours are 4x4 (quick) and
-# 8x8 (full), where a rate of 6 or more leaves a 3x3 atrous filter only its centre tap inside the map.
+# DeepLab's rates were set for maps of 41x41 (v1's LargeFOV, rate 12) and 33x33 (v3's ASPP at output stride
+# 16, rates 6, 12, 18; doubled at stride 8 on 65x65 maps); ours are 4x4 (quick) and 8x8 (full), where a rate
+# of 6 or more leaves a 3x3 atrous filter only its centre tap inside the map.
 FOV_RATE, RATES = 2, (1, 2, 3)
 
 SEGMENTERS: dict[str, Recipe] = {
@@ -74,7 +75,7 @@ SEGMENTERS: dict[str, Recipe] = {
                            lambda: seg.UNet(NUM_CLASSES, batch_norm=True), batch_norm=True),
     "deeplab_v1_shapes": _recipe(
         "DeepLab v1: an atrous VGG-style backbone at output stride 8, a rate-2 fc6 (LargeFOV's 12, scaled "
-        "from its 65x65 maps to our 4x4 and 8x8)",
+        "from its 41x41 maps to our 4x4 and 8x8)",
         lambda: seg.DeepLab(NUM_CLASSES, version="v1", fov_rate=FOV_RATE), version="v1", fov_rate=FOV_RATE),
     "deeplab_v3_shapes": _recipe(
         "DeepLab v3: the atrous backbone with ASPP (rates 1, 2, 3: the paper's 6, 12, 18 scaled to our maps) "
