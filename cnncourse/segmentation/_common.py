@@ -37,6 +37,15 @@ def check_classes(fn: str, num_classes, in_channels) -> None:
             raise ValueError(f"{fn}: {name} must be a positive int; got {value!r}")
 
 
+def resolve_config(fn: str, config, configs: dict, other: str = "a dict"):
+    """``configs[config]`` for a name, ``config`` itself otherwise (a table of the caller's own)."""
+    if isinstance(config, str):
+        if config not in configs:
+            raise ValueError(f"{fn}: config must be one of {', '.join(configs)} or {other}; got {config!r}")
+        return configs[config]
+    return config
+
+
 class ConvBNReLU(nn.Sequential):
     """k x k convolution (no bias, 'same' padding for odd k, any dilation), batch norm, ReLU.
 

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnncourse.layers import BatchNorm2d, Conv2d, ConvTranspose2d, MaxPool2d, max_unpool2d
-from cnncourse.segmentation._common import check_classes, check_input
+from cnncourse.segmentation._common import check_classes, check_input, resolve_config
 
 KINDS = ("regular", "dilated", "asymmetric", "downsampling", "upsampling")
 
@@ -154,10 +154,7 @@ class ENet(nn.Module):
     def __init__(self, num_classes, in_channels=3, config="small"):
         super().__init__()
         check_classes("ENet", num_classes, in_channels)
-        if isinstance(config, str):
-            if config not in CONFIGS:
-                raise ValueError(f"ENet: config must be one of {tuple(CONFIGS)} or a dict; got {config!r}")
-            config = CONFIGS[config]
+        config = resolve_config("ENet", config, CONFIGS)
         if len(config["dropout"]) != len(config["stages"]):
             raise ValueError(f"ENet: the config needs one dropout rate per stage ({len(config['stages'])}); "
                              f"got {len(config['dropout'])}")

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from cnncourse.layers import BatchNorm2d, Conv2d, Dropout, MaxPool2d, bilinear_transposed_conv
-from cnncourse.segmentation._common import check_classes, check_input
+from cnncourse.segmentation._common import check_classes, check_input, resolve_config
 
 # ``stages``: the 3x3 convolution widths of each of the five pooling stages (VGG16 is configuration D of
 # Simonyan & Zisserman, 2015); ``fc``: the width of fc6 and fc7; ``fc_kernel``: fc6's kernel (7 = VGG's
@@ -95,9 +95,7 @@ class FCN(nn.Module):
         check_classes("FCN", num_classes, in_channels)
         if variant not in VARIANTS:
             raise ValueError(f"FCN: variant must be one of {', '.join(VARIANTS)}; got {variant!r}")
-        if isinstance(config, str) and config not in CONFIGS:
-            raise ValueError(f"FCN: config must be one of {', '.join(CONFIGS)} or a dict; got {config!r}")
-        cfg = CONFIGS[config] if isinstance(config, str) else config
+        cfg = resolve_config("FCN", config, CONFIGS, "a dict")
         if len(cfg["stages"]) != 5:
             raise ValueError(f"FCN: config must have 5 pooling stages (stride 32); got {len(cfg['stages'])}")
         self.in_channels, self.variant = in_channels, variant

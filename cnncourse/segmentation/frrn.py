@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from cnncourse.layers import BatchNorm2d, Conv2d, MaxPool2d, upsample_bilinear, upsample_nearest
-from cnncourse.segmentation._common import ConvBNReLU, check_classes, check_input
+from cnncourse.segmentation._common import ConvBNReLU, check_classes, check_input, resolve_config
 
 FRRN_A = {  # Pohlen et al. (2017), Table 1
     "channels": 48, "lanes": 32, "units": 3,
@@ -122,10 +122,7 @@ class FRRN(nn.Module):
     def __init__(self, num_classes, in_channels=3, config="small"):
         super().__init__()
         check_classes("FRRN", num_classes, in_channels)
-        if isinstance(config, str):
-            if config not in CONFIGS:
-                raise ValueError(f"FRRN: config must be one of {tuple(CONFIGS)} or a dict; got {config!r}")
-            config = CONFIGS[config]
+        config = resolve_config("FRRN", config, CONFIGS)
         scales = [scale for _, _, scale in config["stages"]]
         if any(s < 2 or s & (s - 1) for s in scales):
             raise ValueError(f"FRRN: stage scales must be powers of two >= 2; got {scales}")

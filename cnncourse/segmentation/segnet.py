@@ -34,7 +34,7 @@ from torch import nn
 
 from cnncourse.layers import Conv2d, MaxPool2d, conv_transpose2d, max_unpool2d
 from cnncourse.layers.kernels import torch_kernels
-from cnncourse.segmentation._common import ConvBNReLU, check_classes, check_input
+from cnncourse.segmentation._common import ConvBNReLU, check_classes, check_input, resolve_config
 
 # The 3x3 convolution widths of each pooling stage; "vgg16" is configuration D of Simonyan & Zisserman (2015).
 CONFIGS = {
@@ -94,13 +94,11 @@ class SegNet(nn.Module):
     def __init__(self, num_classes, in_channels=3, config="small", decoder="unpool", tied=False):
         super().__init__()
         check_classes("SegNet", num_classes, in_channels)
-        if isinstance(config, str) and config not in CONFIGS:
-            raise ValueError(f"SegNet: config must be one of {', '.join(CONFIGS)} or a list of stages; got {config!r}")
         if decoder not in DECODERS:
             raise ValueError(f"SegNet: decoder must be one of {DECODERS}; got {decoder!r}")
         if tied and decoder != "transposed":
             raise ValueError(f"SegNet: tied=True needs decoder='transposed'; got decoder={decoder!r}")
-        stages = CONFIGS[config] if isinstance(config, str) else config
+        stages = resolve_config("SegNet", config, CONFIGS, "a list of stages")
         self.in_channels, self.multiple = in_channels, 2 ** len(stages)
         self.encoder, self.upsample, self.decoder = nn.ModuleList(), nn.ModuleList(), nn.ModuleList()
         channels = in_channels

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from cnncourse.layers import Conv2d, ConvTranspose2d, MaxPool2d
-from cnncourse.segmentation._common import ConvBNReLU, check_classes, check_input
+from cnncourse.segmentation._common import ConvBNReLU, check_classes, check_input, resolve_config
 
 # The width of each level, finest first: the paper's five levels, and a small one for 64x64 scenes on a CPU.
 CONFIGS = {"small": [16, 32, 64, 128], "paper": [64, 128, 256, 512, 1024]}
@@ -49,9 +49,7 @@ class UNet(nn.Module):
     def __init__(self, num_classes, in_channels=3, config="small", batch_norm=False):
         super().__init__()
         check_classes("UNet", num_classes, in_channels)
-        if isinstance(config, str) and config not in CONFIGS:
-            raise ValueError(f"UNet: config must be one of {', '.join(CONFIGS)} or a list of widths; got {config!r}")
-        widths = CONFIGS[config] if isinstance(config, str) else list(config)
+        widths = list(resolve_config("UNet", config, CONFIGS, "a list of widths"))
         if len(widths) < 2:
             raise ValueError(f"UNet: config needs at least 2 levels; got {widths}")
         self.in_channels, self.multiple = in_channels, 2 ** (len(widths) - 1)

@@ -4,6 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from steps import train_steps
+
 from cnncourse.analysis.costs import count_params
 from cnncourse.data.shapes import shapes
 from cnncourse.layers import use_kernels
@@ -187,15 +189,7 @@ def test_each_model_learns_a_repeated_batch(name):
             labels[:, 3::4, 3::4][:, :7, :7].reshape(-1)
     else:
         model = DENSE[name][0](4)
-    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
-    losses = []
-    with use_kernels("torch"):
-        for _ in range(8):
-            loss = F.cross_entropy(model(images), labels)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            losses.append(loss.item())
+    losses = train_steps(model, lambda m: F.cross_entropy(m(images), labels), steps=8, lr=3e-3)
     assert losses[-1] < 0.9 * losses[0], losses
 
 

@@ -9,6 +9,8 @@ import torch.nn.functional as F
 from torch import nn
 from torchvision.models.segmentation.deeplabv3 import ASPP as TorchvisionASPP
 
+from steps import train_steps
+
 from cnncourse.analysis import count_params, receptive_fields
 from cnncourse.data.shapes import Shapes
 from cnncourse.layers import use_kernels
@@ -54,15 +56,7 @@ def test_loss_decreases_on_a_repeated_batch(name):
     images = torch.stack([scenes[i]["image"] for i in range(2)])
     labels = torch.stack([scenes[i]["semantic"] for i in range(2)])
     model = MODELS[name][0](num_classes=4)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    losses = []
-    with use_kernels("torch"):
-        for _ in range(10):
-            loss = F.cross_entropy(model(images), labels)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
+    losses = train_steps(model, lambda m: F.cross_entropy(m(images), labels), steps=10, lr=1e-2)
     assert losses[-1] < 0.7 * losses[0], losses
 
 
