@@ -26,11 +26,13 @@ def _outputs_per_module(model: nn.Module, input_size: Sequence[int], device=None
 
     def hook(module, inputs, output):
         # a transposed convolution is counted per input value: each one stamps a C_out x kH x kW kernel
-        counted = inputs[0] if isinstance(module, _TRANSPOSED) else output
+        counted = inputs[0] if isinstance(module, _TRANSPOSED) or hasattr(module, "macs_per_input") else output
         counts[module] = counts.get(module, 0) + counted.numel()
 
+    # besides torch's layers, a module of ours that computes with a functional kernel (a shared weight,
+    # say) declares ``macs_per_input``: the multiply-accumulates each input value costs
     handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (*_CONV, *_TRANSPOSED, nn.Linear))]
+               if isinstance(m, (*_CONV, *_TRANSPOSED, nn.Linear)) or hasattr(m, "macs_per_input")]
     try:
         if device is None:
             device = next(model.parameters(), torch.empty(0)).device
@@ -45,6 +47,8 @@ def _outputs_per_module(model: nn.Module, input_size: Sequence[int], device=None
 def macs_per_module(model: nn.Module, input_size: Sequence[int], device=None) -> dict[nn.Module, int]:
     """Multiply-accumulates of every conv and linear module: each output value costs one dot product."""
     def per_output(m):
+        if hasattr(m, "macs_per_input"):
+            return m.macs_per_input
         if isinstance(m, _TRANSPOSED):
             return m.out_channels // m.groups * math.prod(m.kernel_size)
         if isinstance(m, _CONV):

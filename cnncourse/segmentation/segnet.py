@@ -75,6 +75,11 @@ class TransposedUpsample(nn.Module):
     def kernel(self) -> nn.Parameter:
         return self.weight if self.tied_to is None else self.tied_to.weight
 
+    @property
+    def macs_per_input(self) -> int:
+        """What :func:`cnncourse.analysis.count_macs` charges per input value: a C x 3 x 3 stamp."""
+        return self.kernel()[0].numel()
+
     def forward(self, input, indices=None):
         """``indices`` (the unpooling's) are ignored: the upsampling is learned."""
         transposed = F.conv_transpose2d if torch_kernels() else conv_transpose2d

@@ -239,3 +239,13 @@ def test_a_dense_patch_classifier_goes_back_to_the_same_per_window_classifier(ba
     with torch.no_grad():
         torch.testing.assert_close(sliding_window(back, image), dense(image), atol=1e-5, rtol=1e-5)
         assert not torch.allclose(sliding_window(model, image), dense(image), atol=1e-3)
+
+
+def test_count_macs_charges_the_transposed_decoders_their_upsampling():
+    from cnncourse.analysis import count_macs
+    unpool, tied, own = (SegNet(4), SegNet(4, decoder="transposed", tied=True), SegNet(4, decoder="transposed"))
+    size = (3, 32, 32)
+    extra = count_macs(tied, size) - count_macs(unpool, size)
+    # every stage's upsampling: its input (C, h, w) values, each stamping a C x 3 x 3 kernel
+    expected = sum(c * (32 >> (s + 1)) ** 2 * c * 9 for s, c in enumerate([16, 32, 64, 64]))
+    assert extra == expected and count_macs(own, size) == count_macs(tied, size)
