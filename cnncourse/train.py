@@ -4,6 +4,10 @@ Used by every chapter that trains a network, on CPU and CUDA alike::
 
     history = fit(model, train_loader, val_loader, epochs=5, lr=1e-3)
     history.plot()
+
+and two shorthands the later chapters share: :func:`fit_cosine` (Adam, a
+cosine schedule, a seeded shuffle) and :func:`predict` (outputs in batches,
+back on the CPU).
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from cnncourse.layers import use_kernels
 from cnncourse.runtime import device as default_device
-from cnncourse.runtime import evaluating
+from cnncourse.runtime import device_of, evaluating
 
 
 GAINS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu")  # what nn.init.calculate_gain knows
@@ -202,6 +208,53 @@ def fit(
         if checkpoint is not None:
             save_checkpoint(checkpoint, model, optimizer, history)
     return history
+
+
+def fit_cosine(model: nn.Module, dataset, loss_fn=F.cross_entropy, *, epochs: int, lr: float,
+               batch_size: int = 32, parameters=None, seed: int = 0, progress: bool | None = None) -> History:
+    """:func:`fit` with Adam and a cosine schedule, on PyTorch's kernels, reproducibly.
+
+    The recipe the Beyond-classification chapters share: ``dataset`` yields
+    (input, target) pairs, shuffled by a generator seeded with ``seed``
+    (the model's own initialisation is the caller's); ``parameters`` (default:
+    all of the model's) are the ones Adam updates, so a stage of a network can
+    be trained while the rest stays fixed. ``layers.use_kernels("torch")``
+    runs the course's layers on PyTorch's kernels, which the tests check give
+    the same results, faster.
+    """
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    optimizer = torch.optim.Adam(model.parameters() if parameters is None else parameters, lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
+    with use_kernels("torch"):
+        return fit(model, loader, epochs=epochs, optimizer=optimizer, scheduler=schedule, loss_fn=loss_fn,
+                   progress=progress)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, inputs: torch.Tensor, batch_size: int = 500, postprocess=None):
+    """The model's outputs for ``inputs`` (N, ...), ``batch_size`` at a time, on the CPU.
+
+    The model runs in evaluation mode (its mode is restored after), on its
+    own device and on PyTorch's kernels. A model returning a tuple (class
+    scores and boxes) gives a tuple of concatenated tensors. ``postprocess``
+    maps each batch's output before it leaves the device (``argmax`` for
+    segmentation labels).
+    """
+    if not isinstance(inputs, torch.Tensor) or inputs.dim() < 1 or len(inputs) == 0:
+        shape = tuple(inputs.shape) if isinstance(inputs, torch.Tensor) else type(inputs).__name__
+        raise ValueError(f"predict: inputs must be a non-empty (N, ...) tensor; got {shape}")
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"predict: batch_size must be a positive int; got {batch_size!r}")
+    device = device_of(model)
+    outputs = []
+    with evaluating(model), use_kernels("torch"):
+        for x in inputs.split(batch_size):
+            out = model(x.to(device))
+            out = postprocess(out) if postprocess is not None else out
+            outputs.append(tuple(o.cpu() for o in out) if isinstance(out, tuple) else out.cpu())
+    if isinstance(outputs[0], tuple):
+        return tuple(torch.cat(part) for part in zip(*outputs))
+    return torch.cat(outputs)
 
 
 def save_checkpoint(path, model: nn.Module, optimizer=None, history: History | None = None) -> Path:

@@ -7,7 +7,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from cnncourse import simcuda
-from cnncourse.train import evaluate, fit, he_init, load_checkpoint
+from cnncourse.train import evaluate, fit, fit_cosine, he_init, load_checkpoint, predict
 
 
 def blobs(n=256, seed=0):
@@ -149,3 +149,51 @@ def test_fit_trains_a_segmenter_with_pixel_accuracy_and_tuple_targets_without_ac
     history = fit(TwoHeads(), loader, loader, epochs=20, lr=0.05, loss_fn=loss, device="cpu", progress=False)
     assert history["val_loss"][-1] < history["val_loss"][0] / 2
     assert math.isnan(history.last["val_acc"])
+
+
+def test_fit_cosine_anneals_to_zero_is_reproducible_and_trains_only_the_parameters_given():
+    def run(parameters=None):
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+        before = [p.detach().clone() for p in model.parameters()]
+        chosen = None if parameters is None else list(model[parameters].parameters())
+        history = fit_cosine(model, blobs(), epochs=4, lr=0.05, batch_size=32, parameters=chosen,
+                             seed=3, progress=False)
+        return model, before, history
+
+    model, before, history = run()
+    assert history["lr"][0] == pytest.approx(0.05) and history["lr"][-1] < history["lr"][1] < 0.05
+    _, acc = evaluate(model, DataLoader(blobs(seed=1), batch_size=64))
+    assert acc > 0.95
+    again, _, _ = run()
+    assert all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))
+    head_only, start, _ = run(parameters=2)
+    assert torch.equal(head_only[0].weight, start[0]) and not torch.equal(head_only[2].weight, start[2])
+
+
+def test_predict_batches_restores_the_mode_and_concatenates_tuples():
+    torch.manual_seed(0)
+    body = nn.Sequential(nn.Linear(2, 8), nn.BatchNorm1d(8), nn.Dropout(0.5))
+
+    class TwoHeads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body, self.a, self.b = body, nn.Linear(8, 3), nn.Linear(8, 4)
+
+        def forward(self, x):
+            h = self.body(x)
+            return self.a(h), self.b(h)
+
+    model, x = TwoHeads().train(), torch.randn(7, 2)
+    first, second = predict(model, x, batch_size=3)
+    assert model.training
+    model.eval()
+    with torch.no_grad():
+        expected = model(x)
+    assert torch.allclose(first, expected[0]) and torch.allclose(second, expected[1])
+    labels = predict(model.a, torch.randn(5, 8), batch_size=2, postprocess=lambda s: s.argmax(1))
+    assert labels.shape == (5,) and labels.dtype == torch.int64
+    with pytest.raises(ValueError, match="batch_size must be a positive int; got 0"):
+        predict(model, x, batch_size=0)
+    with pytest.raises(ValueError, match="inputs must be a non-empty"):
+        predict(model, x[:0])

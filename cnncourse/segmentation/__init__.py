@@ -2,6 +2,8 @@
 
 * :mod:`~cnncourse.segmentation.metrics`: :func:`confusion_matrix`, :func:`mean_iou`,
   :class:`ConfusionMatrix` (a dataset's matrix, batch by batch), :func:`boundary_mask`;
+* :mod:`~cnncourse.segmentation.inference`: :func:`predict` (labels, on the CPU) and
+  :func:`show_predictions` (several networks' labels under the images);
 * :mod:`~cnncourse.segmentation.patch`: the sliding-window baseline, :class:`PatchClassifier`,
   :func:`sliding_window`, and the same network run densely;
 * :mod:`~cnncourse.segmentation.fcn`: FCN-32s/16s/8s (Long et al., 2015) and its skip fusion;
@@ -20,6 +22,7 @@ from cnncourse.segmentation.deeplab import ASPP, DeepLab
 from cnncourse.segmentation.enet import ENet
 from cnncourse.segmentation.fcn import FCN, SkipFusion, fuse
 from cnncourse.segmentation.frrn import FRRN
+from cnncourse.segmentation.inference import predict, show_predictions
 from cnncourse.segmentation.metrics import (
     ConfusionMatrix, Scores, boundary_mask, confusion_matrix, evaluate_segmentation, mean_iou, scores,
 )
@@ -30,6 +33,7 @@ from cnncourse.segmentation.unet import UNet
 
 __all__ = [
     "ConfusionMatrix", "Scores", "boundary_mask", "confusion_matrix", "evaluate_segmentation", "mean_iou", "scores",
+    "predict", "show_predictions",
     "DensePatchClassifier", "PatchClassifier", "sample_patches", "sliding_window", "FCN", "SkipFusion", "fuse",
     "SegNet", "UNet", "ASPP", "DeepLab", "dense_crf", "ENet", "FRRN", "RefinementModule", "SharpMaskNet",
 ]
