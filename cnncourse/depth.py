@@ -17,7 +17,7 @@ trained (``model.stage = "coarse"`` or ``"fine"``).
 The paper's networks (on 304x228 NYU images: coarse 96 11x11/4, 256 5x5, 384,
 384, 256 3x3, fully connected 4096 and 74x55; fine 63 9x9/2, 64 5x5, 1 5x5)
 are scaled down here to the course's small images: the coarse convolutions are
-:func:`~cnncourse.localization.conv_backbone` (with batch norm, which the paper
+:func:`~cnncourse.backbone.conv_backbone` (with batch norm, which the paper
 predates), the rest as in the paper with configurable widths.
 
 :func:`scale_invariant_loss` is the paper's training loss (eq. 4) and
@@ -30,7 +30,7 @@ import torch
 from torch import nn
 
 from cnncourse.layers import Conv2d, MaxPool2d
-from cnncourse.localization import WIDTHS, check_images, conv_backbone, image_size_pair
+from cnncourse.backbone import WIDTHS, check_images, conv_backbone, image_size_pair
 
 STAGES = ("coarse", "fine")
 THRESHOLDS = {"delta1": 1.25, "delta2": 1.25**2, "delta3": 1.25**3}

@@ -17,9 +17,8 @@ relative to the image: ``sigmoid`` of the head gives ``(cx, cy, w, h)`` in
 ``xyxy``. The box can therefore reach past the border (cx = 0.9, w = 0.5),
 never be inverted (w, h >= 0), and starts centred, half the image wide.
 
-:func:`conv_backbone` and :func:`check_images` are shared with the pose,
-depth and relocalisation heads (:mod:`cnncourse.pose`, :mod:`cnncourse.depth`,
-:mod:`cnncourse.relocalization`).
+The backbone is :func:`cnncourse.backbone.conv_backbone`, shared with the
+pose, depth and relocalisation heads.
 """
 
 from __future__ import annotations
@@ -28,63 +27,28 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnncourse.backbone import WIDTHS, check_images, conv_backbone, fc_head, image_size_pair
 from cnncourse.boxes import box_convert, check_boxes, elementwise_box_iou, giou_loss, iou_loss
-from cnncourse.layers import ConvBNAct, MaxPool2d, global_avg_pool2d
+from cnncourse.layers import global_avg_pool2d
 from cnncourse.layers._args import pair
 
 BOX_LOSSES = ("l2", "iou", "giou")
-WIDTHS = (16, 32, 64, 128)  # the default backbone: one conv-BN-ReLU and a 2x2 max pool per width
-
-
-def conv_backbone(in_channels=3, widths=WIDTHS) -> nn.Sequential:
-    """One stage per width: 3x3 conv (no bias), batch norm, ReLU, 2x2 max pool.
-
-    (N, C, H, W) -> (N, widths[-1], H / 2^L, W / 2^L) for L = len(widths).
-    Stage ``i`` (an ``nn.Sequential``) outputs ``widths[i]`` channels at stride
-    ``2^(i + 1)``, so a decoder can iterate over the stages to collect skips.
-    """
-    if not widths or any(not isinstance(w, int) or isinstance(w, bool) or w < 1 for w in widths):
-        raise ValueError(f"conv_backbone: widths must be a non-empty sequence of positive ints; got {widths!r}")
-    channels = (in_channels, *widths)
-    return nn.Sequential(*(nn.Sequential(ConvBNAct(c, w), MaxPool2d(2)) for c, w in zip(channels, widths)))
-
-
-def image_size_pair(fn: str, image_size, multiple: int = 1) -> tuple[int, int]:
-    """``image_size`` (an int or (H, W)) as (H, W), each a positive multiple of ``multiple``."""
-    h, w = pair(fn, "image_size", image_size)
-    if h % multiple or w % multiple:
-        raise ValueError(f"{fn}: image_size must be a multiple of {multiple} (the network's total stride); "
-                         f"got {image_size!r}")
-    return h, w
-
-
-def check_images(fn: str, input, in_channels: int, size=None, multiple: int = 1) -> None:
-    """``input`` is (N, in_channels, H, W), of size ``size`` (H, W) if given, else H, W multiples of ``multiple``."""
-    if not isinstance(input, torch.Tensor):
-        raise TypeError(f"{fn}: input must be a torch.Tensor (N, C, H, W); got {type(input).__name__}")
-    if input.dim() != 4 or input.shape[1] != in_channels:
-        raise ValueError(f"{fn}: input must be (N, {in_channels}, H, W) (in_channels={in_channels}); "
-                         f"got shape {tuple(input.shape)}")
-    h, w = input.shape[-2:]
-    if size is not None and (h, w) != tuple(size):
-        raise ValueError(f"{fn}: input must be {size[0]}x{size[1]} (image_size, which the fully connected "
-                         f"layers and the pixel outputs are built for); got {h}x{w}")
-    if h % multiple or w % multiple or min(h, w) < multiple:
-        raise ValueError(f"{fn}: input height and width must be positive multiples of {multiple} "
-                         f"(the network's total stride); got {h}x{w}")
 
 
 class Localizer(nn.Module):
     """Classifier and box regressor on one backbone: (N, C_in, H, W) -> (logits (N, C), boxes (N, 4)).
 
-    The backbone is :func:`conv_backbone`, followed by global average pooling
-    to a (N, widths[-1]) vector that both linear heads read. ``boxes`` are
-    pixel ``xyxy`` for an image of ``image_size`` (an int or (H, W)): the box
-    head's ``sigmoid`` gives ``(cx, cy, w, h)`` as fractions of the image
-    (see the module docstring).
+    The backbone is :func:`~cnncourse.backbone.conv_backbone`. The class head
+    is linear on its global average pool, (N, widths[-1]): *what* is in the
+    image, wherever it is. The box head is :func:`~cnncourse.backbone.fc_head`
+    on the flattened map (a hidden layer of ``hidden`` units), because the
+    average pool throws away *where* the features are, and the box is a
+    where. ``boxes`` are pixel ``xyxy`` for an image of ``image_size`` (an int
+    or (H, W)): the box head's ``sigmoid`` gives ``(cx, cy, w, h)`` as
+    fractions of the image (see the module docstring).
     """
 
-    def __init__(self, num_classes, in_channels=3, widths=WIDTHS, image_size=64):
+    def __init__(self, num_classes, in_channels=3, widths=WIDTHS, image_size=64, hidden=256):
         super().__init__()
         if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
             raise ValueError(f"Localizer: num_classes must be a positive int; got {num_classes!r}")
@@ -92,15 +56,16 @@ class Localizer(nn.Module):
         self.image_size = image_size_pair("Localizer", image_size, 2 ** len(widths))
         self.features = conv_backbone(in_channels, widths)
         self.classifier = nn.Linear(widths[-1], num_classes)
-        self.box_head = nn.Linear(widths[-1], 4)
+        cells = (self.image_size[0] >> len(widths)) * (self.image_size[1] >> len(widths))
+        self.box_head = fc_head(widths[-1], cells, 4, hidden)
 
     def forward(self, x):
         check_images("Localizer", x, self.in_channels, self.image_size)
-        features = global_avg_pool2d(self.features(x)).flatten(1)
+        features = self.features(x)  # (N, widths[-1], H / 2^L, W / 2^L)
         h, w = self.image_size
         relative = torch.sigmoid(self.box_head(features))  # (cx, cy, w, h) / (W, H, W, H)
         boxes = box_convert(relative * relative.new_tensor([w, h, w, h]), "cxcywh", "xyxy")
-        return self.classifier(features), boxes
+        return self.classifier(global_avg_pool2d(features).flatten(1)), boxes
 
 
 def _check_pairs(fn, logits, boxes, labels, target_boxes):

@@ -28,13 +28,13 @@ from torch import nn
 
 from cnncourse.layers import Conv2d, ConvBNAct, bilinear_transposed_conv
 from cnncourse.layers._args import pair
-from cnncourse.localization import WIDTHS, check_images, conv_backbone, image_size_pair
+from cnncourse.backbone import WIDTHS, check_images, conv_backbone, fc_head, image_size_pair
 
 
 class JointRegressor(nn.Module):
     """DeepPose (Toshev & Szegedy, 2014): (N, C_in, H, W) -> joints (N, K, 2) in pixels.
 
-    :func:`~cnncourse.localization.conv_backbone`, flattened (the fully
+    :func:`~cnncourse.backbone.conv_backbone`, flattened (the fully
     connected layers see *where* the features are), a hidden layer and a linear
     layer of 2K outputs ``u``. As DeepPose normalises joints by the box they
     are regressed in (here the whole image), the pixel position is
@@ -49,10 +49,7 @@ class JointRegressor(nn.Module):
         self.image_size = image_size_pair("JointRegressor", image_size, 2 ** len(widths))
         self.features = conv_backbone(in_channels, widths)
         cells = (self.image_size[0] >> len(widths)) * (self.image_size[1] >> len(widths))
-        self.head = nn.Sequential(
-            nn.Flatten(), nn.Linear(widths[-1] * cells, hidden), nn.ReLU(inplace=True),
-            nn.Linear(hidden, 2 * num_joints),
-        )
+        self.head = fc_head(widths[-1], cells, 2 * num_joints, hidden)
 
     def forward(self, x):
         check_images("JointRegressor", x, self.in_channels, self.image_size)
@@ -64,7 +61,7 @@ class JointRegressor(nn.Module):
 class HeatmapNet(nn.Module):
     """A fully convolutional heatmap network: (N, C_in, H, W) -> logits (N, K, H / stride, W / stride).
 
-    The encoder is :func:`~cnncourse.localization.conv_backbone` down to stride
+    The encoder is :func:`~cnncourse.backbone.conv_backbone` down to stride
     ``2^L`` (L = len(widths)); a transposed convolution initialised to bilinear
     upsampling brings its output back to ``stride``, where it is concatenated
     with the encoder's map of that stride (FCN's skip: "what" from deep layers,

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from cnncourse.layers import global_avg_pool2d
-from cnncourse.localization import WIDTHS, check_images, conv_backbone
+from cnncourse.backbone import WIDTHS, check_images, conv_backbone
 from cnncourse.rotations import angle_between, check_unit, normalize
 
 
@@ -39,7 +39,7 @@ class PoseNet(nn.Module):
 
     ``backbone`` is any module mapping images to feature vectors (N,
     ``feature_dim``), e.g. a pretrained network without its classifier; by
-    default :func:`~cnncourse.localization.conv_backbone` of ``widths`` and
+    default :func:`~cnncourse.backbone.conv_backbone` of ``widths`` and
     global average pooling. The head is a fully connected layer of ``hidden``
     units (2048 in the paper) with ReLU, then a linear layer to the 7 pose
     numbers; q is returned divided by its norm, as the paper does at test time.

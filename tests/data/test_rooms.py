@@ -1,13 +1,11 @@
 import math
 
-import numpy as np
 import pytest
 import torch
 from scipy.spatial.transform import Rotation
 
 from cnncourse.data.rooms import (
-    CLEARANCE, ROOM_SIZE, Room, look_at, matrix_to_quaternion, quaternion_to_matrix, render, room_tensors, rooms,
-    trajectory,
+    CLEARANCE, ROOM_SIZE, Room, look_at, quaternion_to_matrix, render, room_tensors, rooms, trajectory,
 )
 
 IDENTITY = torch.tensor([1.0, 0.0, 0.0, 0.0])
@@ -23,19 +21,6 @@ def project(position, quaternion, point, size, fov):
     camera = quaternion_to_matrix(quaternion.double()).T @ (torch.tensor(point).double() - position.double())
     f = size / 2 / math.tan(math.radians(fov) / 2)
     return size / 2 + f * camera[0] / -camera[2], size / 2 - f * camera[1] / -camera[2], -camera[2]
-
-
-def test_quaternion_matrix_agree_with_scipy_and_round_trip():
-    rotations = Rotation.random(50, random_state=0)
-    q = wxyz(rotations)
-    torch.testing.assert_close(quaternion_to_matrix(q), torch.from_numpy(rotations.as_matrix()))
-    canonical = torch.where(q[:, :1] < 0, -q, q)
-    torch.testing.assert_close(matrix_to_quaternion(torch.from_numpy(rotations.as_matrix())), canonical)
-    # half turns (w = 0) and the identity exercise every branch of matrix_to_quaternion
-    special = Rotation.from_rotvec(np.pi * np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0] / np.sqrt(2)]))
-    R = torch.from_numpy(np.concatenate([special.as_matrix(), np.eye(3)[None]]))
-    torch.testing.assert_close(quaternion_to_matrix(matrix_to_quaternion(R)), R)
-    assert (matrix_to_quaternion(R)[:, 0] >= 0).all()
 
 
 def test_look_at_points_the_optical_axis_at_the_target():
@@ -153,9 +138,6 @@ def test_trajectories_are_smooth_closed_and_distinct():
     (lambda room: render(room, [9, 1.5, 3], IDENTITY), r"render: position must be inside the room .*got \[\[9.0"),
     (lambda room: render(room, [4, 0.2, 3], IDENTITY), "render: position must be .*outside its objects"),
     (lambda room: render(room, [[4, 1.5, 3]], IDENTITY), "render: position must have shape"),
-    (lambda room: quaternion_to_matrix(torch.zeros(4)), "quaternion_to_matrix: q .*zero"),
-    (lambda room: matrix_to_quaternion(2 * torch.eye(3)), "matrix_to_quaternion: R must be rotation"),
-    (lambda room: look_at([4, 1.5, 3], [4, 0, 3]), "look_at: up must not be parallel"),
     (lambda room: rooms(n=0), "rooms: n must"),
     (lambda room: rooms(path="spiral"), "rooms: path must"),
 ])

@@ -1,0 +1,37 @@
+"""Drawing on images in pixel coordinates: the pictures of the Beyond-classification chapters.
+
+Boxes are ``(x1, y1, x2, y2)`` in pixels with pixel (i, j) covering
+``[j, j + 1) x [i, i + 1)`` (:mod:`cnncourse.boxes`), and joints are
+``(x, y)`` in the same frame, so :func:`show_image` draws an image with
+that extent and everything else is drawn on top without conversion.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def show_image(ax, image: torch.Tensor, faded: bool = False) -> None:
+    """Draw ``image`` (3, H, W) in [0, 1] on ``ax`` in pixel coordinates, without axes.
+
+    ``faded``: grey and low contrast, a background to draw on.
+    """
+    if not isinstance(image, torch.Tensor) or image.dim() != 3 or image.shape[0] != 3:
+        shape = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise ValueError(f"show_image: image must be a (3, H, W) tensor; got {shape}")
+    picture = image.detach().cpu().permute(1, 2, 0)
+    if faded:
+        picture = 0.3 + 0.4 * picture.mean(-1, keepdim=True).expand_as(picture)
+    ax.imshow(picture.clamp(0, 1), extent=(0, image.shape[-1], image.shape[-2], 0))
+    ax.axis("off")
+
+
+def draw_box(ax, box: torch.Tensor, linewidth: float = 1.5, **style) -> None:
+    """Outline one box (4,) ``(x1, y1, x2, y2)`` in pixels on ``ax``; ``style`` goes to the Rectangle."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(box, torch.Tensor) or box.shape != (4,):
+        shape = tuple(box.shape) if isinstance(box, torch.Tensor) else type(box).__name__
+        raise ValueError(f"draw_box: box must be a (4,) tensor (x1, y1, x2, y2); got {shape}")
+    x1, y1, x2, y2 = box.tolist()
+    ax.add_patch(plt.Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, linewidth=linewidth, **style))
