@@ -10,12 +10,14 @@
   with random textures, and :func:`shape_bias`, Geirhos et al.'s metric;
 * :func:`figures` / :func:`figure_tensors`: articulated stick figures with 14 joints, for pose;
 * :func:`rooms` / :func:`room_tensors`: a ray-cast room, images with depth maps and camera
-  poses, from random viewpoints or along a :func:`trajectory`, for depth and relocalisation;
+  poses, from random viewpoints or along a :func:`trajectory` (:mod:`~cnncourse.data.camera_paths`),
+  for depth and relocalisation;
 * :func:`random_crop`, :func:`random_hflip`: batch augmentation;
 * :func:`real_dataset`: MNIST, CIFAR-10 ... through torchvision, opt-in only.
 """
 
 from cnncourse.data.augment import compose, random_crop, random_hflip
+from cnncourse.data.camera_paths import Poses, random_poses, trajectory
 from cnncourse.data.cue_conflict import (
     STYLE_TEXTURES, TEXTURE_CLASSES, CueSet, cue_conflict, cue_decisions, shape_bias, texture_region,
 )
@@ -23,9 +25,7 @@ from cnncourse.data.digits import Split, digits
 from cnncourse.data.figures import FLIP, JOINTS, LIMBS, Figures, FigureSet, figure_tensors, figures
 from cnncourse.data.images import SAMPLE_IMAGES, sample_image, sample_images, square_image
 from cnncourse.data.real import real_dataset
-from cnncourse.data.rooms import (
-    ROOM_SIZE, Poses, Room, Rooms, RoomSet, random_poses, render, room_tensors, rooms, trajectory,
-)
+from cnncourse.data.rooms import ROOM_SIZE, Room, Rooms, RoomSet, render, room_tensors, rooms
 from cnncourse.data.shapes import CLASSES as SHAPE_CLASSES
 from cnncourse.data.shapes import ShapeSet, Shapes, collate, segmentation_scenes, shapes, single_objects
 
