@@ -103,3 +103,17 @@ def test_every_segmenter_is_registered_with_one_data_set_and_builds_for_its_size
     size = zoo.settings("fcn8s_shapes", "quick")["size"]
     for name, recipe in SEGMENTERS.items():
         assert recipe.build().eval()(torch.zeros(1, 3, size, size)).shape == (1, 4, size, size), name
+
+
+def test_the_command_line_trains_then_loads_and_prints_the_scores(tiny, capsys):
+    from cnncourse.zoo.__main__ import main
+
+    main(["tiny"])
+    main(["tiny"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("profile quick, cache ") and len(CALLS) == 1  # the second run loaded it
+    assert [line.split()[0] for line in lines if not line.startswith("profile")] == ["tiny", "tiny"]
+    assert "test_accuracy 0.500" in lines[1]
+    with pytest.raises(SystemExit):
+        main(["no_such_net"])
+    assert "unknown network(s) ['no_such_net']" in capsys.readouterr().err
