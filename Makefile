@@ -72,6 +72,7 @@ bench: $(STAMP) ## speed benchmarks (figures quoted in the issues and the book)
 	$(BIN)/python benchmarks/synthesis.py
 	$(BIN)/python benchmarks/render.py
 	$(BIN)/python benchmarks/segmentation.py
+	$(BIN)/python benchmarks/detection.py
 	$(BIN)/python benchmarks/notebooks.py
 
 lab: $(STAMP) ## open the notebooks in JupyterLab
