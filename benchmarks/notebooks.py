@@ -20,23 +20,31 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET = {"quick": 60}
 
 
-def run(path: Path, profile: str, out: Path | None) -> float:
-    """Execute one notebook in a fresh kernel under ``profile``; return its seconds."""
+def run(path: Path, profile: str, out: Path | None) -> tuple[float, str | None]:
+    """Execute one notebook in a fresh kernel under ``profile``: its seconds, and the error that stopped it.
+
+    A failing cell stops the notebook, not the run: the notebook is still
+    written to ``out`` with the outputs up to the error, and the next one runs.
+    """
     os.environ["CNNCOURSE_PROFILE"] = profile
     nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=3600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    start, error = time.perf_counter(), None
+    try:
+        NotebookClient(nb, timeout=3600, kernel_name="python3",
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    except CellExecutionError as exc:
+        error = str(exc).strip().splitlines()[-1]
     seconds = time.perf_counter() - start
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, out / path.name)
-    return seconds
+    return seconds, error
 
 
 def main():
@@ -55,14 +63,17 @@ def main():
         if unknown:
             raise SystemExit(f"unknown notebook(s) {unknown}; expected some of {sorted(known)}")
         paths = [known[n] for n in args.names]
-    times, over = {}, []
+    times, over, failed = {}, [], []
     for profile in profiles:
         out = None if args.out is None else (args.out / profile if len(profiles) > 1 else args.out)
         for path in paths:
-            seconds = times[path.stem, profile] = run(path, profile, out)
+            seconds, error = run(path, profile, out)
+            times[path.stem, profile] = seconds
             budget = BUDGET.get(profile)
             flag = "" if budget is None or seconds <= budget else f"  OVER the {budget} s budget"
             over += [f"{path.name} ({profile})"] if flag else []
+            failed += [f"{path.name} ({profile}): {error}"] if error else []
+            flag += f"  FAILED: {error}" if error else ""
             print(f"{path.name:<32} {seconds:7.1f} s  ({profile}){flag}", flush=True)
     if len(profiles) > 1:
         print("\n| notebook | " + " | ".join(f"{p} (s)" for p in profiles) + " |")
@@ -70,8 +81,9 @@ def main():
         for path in paths:
             print(f"| {path.stem} | " + " | ".join(f"{times[path.stem, p]:.0f}" for p in profiles) + " |")
         print("| total | " + " | ".join(f"{sum(times[n.stem, p] for n in paths):.0f}" for p in profiles) + " |")
-    if over:
-        raise SystemExit(f"over budget: {', '.join(over)}")
+    if over or failed:
+        raise SystemExit("; ".join(([f"over budget: {', '.join(over)}"] if over else [])
+                                   + ([f"failed: {', '.join(failed)}"] if failed else [])))
 
 
 if __name__ == "__main__":
