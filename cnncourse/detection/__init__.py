@@ -2,13 +2,21 @@
 
 * :mod:`~cnncourse.detection.nms`: :func:`nms` (greedy non-maximum suppression, as a loop in
   :func:`nms_loop` and in parallel rounds) and :func:`batched_nms` (per class);
-* :mod:`~cnncourse.detection.roi`: :func:`roi_pool` (Fast R-CNN) and :func:`roi_align` (Mask R-CNN).
+* :mod:`~cnncourse.detection.roi`: :func:`roi_pool` (Fast R-CNN) and :func:`roi_align` (Mask R-CNN);
+* :mod:`~cnncourse.detection.anchors`: :func:`generate_anchors` (sizes x aspect ratios at every cell);
+* :mod:`~cnncourse.detection.coder`: :class:`BoxCoder`, boxes as (tx, ty, tw, th) from a reference box;
+* :mod:`~cnncourse.detection.matching`: :class:`Matcher` (IoU thresholds, low-quality matches) and
+  :func:`sample_balanced` (positives and negatives per image).
 
-Each equals its namesake in ``torchvision.ops`` (signature, conventions and
-results; see ``tests/detection``).
+Each equals its namesake in ``torchvision.ops`` or torchvision's detection
+internals (signature, conventions and results; see ``tests/detection``).
 """
 
+from cnncourse.detection.anchors import cell_anchors, generate_anchors, grid_anchors
+from cnncourse.detection.coder import BoxCoder
+from cnncourse.detection.matching import Matcher, sample_balanced
 from cnncourse.detection.nms import batched_nms, nms, nms_loop
 from cnncourse.detection.roi import roi_align, roi_pool
 
-__all__ = ["batched_nms", "nms", "nms_loop", "roi_align", "roi_pool"]
+__all__ = ["batched_nms", "nms", "nms_loop", "roi_align", "roi_pool", "cell_anchors", "generate_anchors",
+           "grid_anchors", "BoxCoder", "Matcher", "sample_balanced"]
