@@ -7,11 +7,13 @@
 * :mod:`~cnncourse.detection.coder`: :class:`BoxCoder`, boxes as (tx, ty, tw, th) from a reference box;
 * :mod:`~cnncourse.detection.matching`: :class:`Matcher` (IoU thresholds, low-quality matches) and
   :func:`sample_balanced` (positives and negatives per image);
+* :mod:`~cnncourse.detection.selective_search`: :func:`selective_search`, R-CNN's region proposals;
 * :mod:`~cnncourse.detection.metrics`: :func:`average_precision` (VOC 2007, VOC and COCO interpolation),
   :func:`evaluate_detections` (per class, with the curves) and :func:`mean_average_precision`.
 
 Each equals its namesake in ``torchvision.ops`` or torchvision's detection
-internals (signature, conventions and results; see ``tests/detection``).
+internals (signature, conventions and results; see ``tests/detection``), and
+mAP equals pycocotools'.
 """
 
 from cnncourse.detection.anchors import cell_anchors, generate_anchors, grid_anchors
@@ -20,7 +22,8 @@ from cnncourse.detection.matching import Matcher, sample_balanced
 from cnncourse.detection.metrics import COCO_THRESHOLDS, average_precision, evaluate_detections, mean_average_precision
 from cnncourse.detection.nms import batched_nms, nms, nms_loop
 from cnncourse.detection.roi import roi_align, roi_pool
+from cnncourse.detection.selective_search import selective_search
 
 __all__ = ["batched_nms", "nms", "nms_loop", "roi_align", "roi_pool", "cell_anchors", "generate_anchors",
            "grid_anchors", "BoxCoder", "Matcher", "sample_balanced", "COCO_THRESHOLDS", "average_precision",
-           "evaluate_detections", "mean_average_precision"]
+           "evaluate_detections", "mean_average_precision", "selective_search"]
