@@ -49,3 +49,25 @@ def test_the_seed_orders_the_same_set_of_proposals():
 def test_bad_input_is_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         selective_search(**{"image": torch.rand(3, 16, 16), **kwargs})
+
+
+def opencv_fast(image):
+    """OpenCV contrib's selective search, fast mode, as (K, 4) xyxy."""
+    cv2 = pytest.importorskip("cv2")
+    cv2.setNumThreads(1)
+    search = cv2.ximgproc.segmentation.createSelectiveSearchSegmentation()
+    search.setBaseImage((image.permute(1, 2, 0).flip(-1).numpy() * 255).astype("uint8").copy())  # BGR
+    search.switchToSelectiveSearchFast()
+    xywh = torch.tensor(search.process(), dtype=torch.float32).reshape(-1, 4)
+    return torch.cat([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1)
+
+
+def test_recall_matches_opencvs_at_a_similar_number_of_proposals():
+    scenes = data.shapes(20, size=64, seed=5)
+    recall, proposals = {}, {}
+    for name, search in (("ours", selective_search), ("opencv", opencv_fast)):
+        found = [box_iou(scene["boxes"], search(scene["image"])).max(1).values for scene in scenes]
+        recall[name] = torch.cat(found).ge(0.7).float().mean().item()
+        proposals[name] = sum(len(search(scene["image"])) for scene in list(scenes)[:5])
+    assert recall["ours"] >= recall["opencv"] - 0.05, recall
+    assert proposals["ours"] < 3 * proposals["opencv"], proposals
