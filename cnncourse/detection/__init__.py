@@ -9,6 +9,7 @@
   :func:`sample_balanced` (positives and negatives per image);
 * :mod:`~cnncourse.detection.selective_search`: :func:`selective_search`, R-CNN's region proposals;
 * :mod:`~cnncourse.detection.yolo`: YOLO v1's :func:`yolo_targets`, :func:`yolo_loss` and :func:`yolo_decode`;
+* :mod:`~cnncourse.detection.ssd`: SSD's :func:`default_boxes`, :func:`ssd_match` and :func:`hard_negatives`;
 * :mod:`~cnncourse.detection.metrics`: :func:`average_precision` (VOC 2007, VOC and COCO interpolation),
   :func:`evaluate_detections` (per class, with the curves) and :func:`mean_average_precision`.
 
@@ -24,9 +25,10 @@ from cnncourse.detection.metrics import COCO_THRESHOLDS, average_precision, eval
 from cnncourse.detection.nms import batched_nms, nms, nms_loop
 from cnncourse.detection.roi import roi_align, roi_pool
 from cnncourse.detection.selective_search import selective_search
+from cnncourse.detection.ssd import default_boxes, hard_negatives, ssd_match
 from cnncourse.detection.yolo import yolo_decode, yolo_loss, yolo_targets
 
 __all__ = ["batched_nms", "nms", "nms_loop", "roi_align", "roi_pool", "cell_anchors", "generate_anchors",
            "grid_anchors", "BoxCoder", "Matcher", "sample_balanced", "COCO_THRESHOLDS", "average_precision",
            "evaluate_detections", "mean_average_precision", "selective_search",
-           "yolo_decode", "yolo_loss", "yolo_targets"]
+           "yolo_decode", "yolo_loss", "yolo_targets", "default_boxes", "hard_negatives", "ssd_match"]
