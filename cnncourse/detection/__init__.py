@@ -3,6 +3,7 @@
 * :mod:`~cnncourse.detection.nms`: :func:`nms` (greedy non-maximum suppression, as a loop in
   :func:`nms_loop` and in parallel rounds) and :func:`batched_nms` (per class);
 * :mod:`~cnncourse.detection.roi`: :func:`roi_pool` (Fast R-CNN) and :func:`roi_align` (Mask R-CNN);
+  :mod:`~cnncourse.detection.ps_roi`: their position-sensitive forms (R-FCN, FCIS);
 * :mod:`~cnncourse.detection.anchors`: :func:`generate_anchors` (sizes x aspect ratios at every cell);
 * :mod:`~cnncourse.detection.coder`: :class:`BoxCoder`, boxes as (tx, ty, tw, th) from a reference box;
 * :mod:`~cnncourse.detection.matching`: :class:`Matcher` (IoU thresholds, low-quality matches) and
@@ -23,6 +24,7 @@ from cnncourse.detection.coder import BoxCoder
 from cnncourse.detection.matching import Matcher, sample_balanced
 from cnncourse.detection.metrics import COCO_THRESHOLDS, average_precision, evaluate_detections, mean_average_precision
 from cnncourse.detection.nms import batched_nms, nms, nms_loop
+from cnncourse.detection.ps_roi import ps_roi_align, ps_roi_pool
 from cnncourse.detection.roi import roi_align, roi_pool
 from cnncourse.detection.selective_search import selective_search
 from cnncourse.detection.ssd import default_boxes, hard_negatives, ssd_match
@@ -31,4 +33,5 @@ from cnncourse.detection.yolo import yolo_decode, yolo_loss, yolo_targets
 __all__ = ["batched_nms", "nms", "nms_loop", "roi_align", "roi_pool", "cell_anchors", "generate_anchors",
            "grid_anchors", "BoxCoder", "Matcher", "sample_balanced", "COCO_THRESHOLDS", "average_precision",
            "evaluate_detections", "mean_average_precision", "selective_search",
-           "yolo_decode", "yolo_loss", "yolo_targets", "default_boxes", "hard_negatives", "ssd_match"]
+           "yolo_decode", "yolo_loss", "yolo_targets", "default_boxes", "hard_negatives", "ssd_match",
+           "ps_roi_align", "ps_roi_pool"]

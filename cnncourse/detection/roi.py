@@ -75,20 +75,32 @@ def roi_pool(input: torch.Tensor, boxes, output_size, spatial_scale: float = 1.0
     maximum; a bin outside the map is 0.
     """
     fn = "roi_pool"
-    rois = _rois(fn, input, boxes)
-    out_h, out_w = _output_size(fn, output_size)
+    return _pool(_rois(fn, input, boxes), input, _output_size(fn, output_size), spatial_scale, "max", 1, 0)
+
+
+def _pool(rois, input, output_size, spatial_scale, reduce, extent, margin) -> torch.Tensor:
+    """RoI pooling with snapped corners: (K, C, out_h, out_w), each bin's max or mean (``reduce``).
+
+    A box spans ``round(x2) - round(x1) + extent`` cells (at least 1); bins
+    are clipped to the map less ``margin`` cells at its far edges
+    (RoIPool: extent 1, margin 0; PS-RoIPool: extent 0, margin 1).
+    """
+    out_h, out_w = output_size
     H, W = input.shape[-2:]
     corners = _round_half_away(rois[:, 1:] * spatial_scale).tolist()
     outputs = []
     for (x1, y1, x2, y2), n in zip(corners, rois[:, 0].long().tolist()):
-        height, width = max(y2 - y1 + 1, 1), max(x2 - x1 + 1, 1)
-        rows, top = _bins(y1, height, out_h, H, input.device)  # (out_h, h) bool over rows top..top + h
-        cols, left = _bins(x1, width, out_w, W, input.device)  # (out_w, w) bool over columns left..left + w
+        height, width = max(y2 - y1 + extent, 1), max(x2 - x1 + extent, 1)
+        rows, top = _bins(y1, height, out_h, H - margin, input.device)  # (out_h, h) over rows top..top + h
+        cols, left = _bins(x1, width, out_w, W - margin, input.device)  # (out_w, w) over columns left..left + w
         x = input[n, :, top:top + rows.shape[1], left:left + cols.shape[1]]  # (C, h, w): the box's cells
-        # max is separable: over each column bin first, then over each row bin
-        by_cols = torch.where(cols, x[:, :, None, :], -math.inf).amax(-1)  # (C, h, out_w)
-        pooled = torch.where(rows[:, :, None], by_cols[:, None], -math.inf).amax(2)  # (C, out_h, out_w)
         empty = ~(rows.any(1)[:, None] & cols.any(1)[None, :])
+        if reduce == "max":  # separable: over each column bin first, then over each row bin
+            by_cols = torch.where(cols, x[:, :, None, :], -math.inf).amax(-1)  # (C, h, out_w)
+            pooled = torch.where(rows[:, :, None], by_cols[:, None], -math.inf).amax(2)  # (C, out_h, out_w)
+        else:  # the mean: a sum over each bin, divided by its cells
+            pooled = torch.einsum("chw,ih,jw->cij", x, rows.to(x.dtype), cols.to(x.dtype))
+            pooled = pooled / (rows.sum(1)[:, None] * cols.sum(1)[None, :]).clamp(min=1).to(x.dtype)
         outputs.append(pooled.masked_fill(empty, 0.0))
     return torch.stack(outputs) if outputs else input.new_zeros(0, input.shape[1], out_h, out_w)
 
@@ -148,13 +160,21 @@ def roi_align(input: torch.Tensor, boxes, output_size, spatial_scale: float = 1.
     """
     fn = "roi_align"
     rois = _rois(fn, input, boxes)
-    out_h, out_w = _output_size(fn, output_size)
     if not isinstance(sampling_ratio, int) or isinstance(sampling_ratio, bool):
         raise ValueError(f"{fn}: sampling_ratio must be an int (<= 0: adaptive); got {sampling_ratio!r}")
-    start = rois[:, 1:3] * spatial_scale - (0.5 if aligned else 0.0)  # (K, 2): x, y
-    size = rois[:, 3:5] * spatial_scale - (0.5 if aligned else 0.0) - start  # (K, 2): width, height
-    if not aligned:
-        size = size.clamp(min=1.0)
+    return _align(rois, input, _output_size(fn, output_size), spatial_scale, sampling_ratio,
+                  0.5 if aligned else 0.0, None if aligned else 1.0)
+
+
+def _align(rois, input, output_size, spatial_scale, sampling_ratio, offset, min_size) -> torch.Tensor:
+    """RoIAlign's bilinear bins: (K, C, out_h, out_w). Boxes shift by -``offset`` cells and are at least
+    ``min_size`` cells wide and high (None: no minimum). RoIAlign: offset 0 and min 1, or 0.5 and None;
+    PS-RoIAlign: 0.5 and None."""
+    out_h, out_w = output_size
+    start = rois[:, 1:3] * spatial_scale - offset  # (K, 2): x, y
+    size = rois[:, 3:5] * spatial_scale - offset - start  # (K, 2): width, height
+    if min_size is not None:
+        size = size.clamp(min=min_size)
     if sampling_ratio > 0:
         grids = torch.full((len(rois), 2), sampling_ratio, dtype=torch.long)
     else:  # per box, as many points per bin as the bin has cells (rounded up)
