@@ -10,6 +10,7 @@
   :func:`sample_balanced` (positives and negatives per image);
 * :mod:`~cnncourse.detection.losses`: :func:`smooth_l1`, Fast R-CNN's and the RPN's losses, Mask R-CNN's
   :func:`mask_targets` and :func:`mask_loss`;
+* :mod:`~cnncourse.detection.keypoints`: Mask R-CNN's :func:`keypoint_targets` and :func:`keypoint_loss`;
 * :mod:`~cnncourse.detection.selective_search`: :func:`selective_search`, R-CNN's region proposals;
 * :mod:`~cnncourse.detection.yolo`: YOLO v1's :func:`yolo_targets`, :func:`yolo_loss` and :func:`yolo_decode`;
 * :mod:`~cnncourse.detection.ssd`: SSD's :func:`default_boxes`, :func:`ssd_match` and :func:`hard_negatives`;
@@ -23,6 +24,7 @@ mAP equals pycocotools'.
 
 from cnncourse.detection.anchors import cell_anchors, generate_anchors, grid_anchors
 from cnncourse.detection.coder import BoxCoder
+from cnncourse.detection.keypoints import keypoint_loss, keypoint_targets
 from cnncourse.detection.losses import fast_rcnn_loss, mask_loss, mask_targets, rpn_loss, smooth_l1
 from cnncourse.detection.matching import Matcher, sample_balanced
 from cnncourse.detection.metrics import COCO_THRESHOLDS, average_precision, evaluate_detections, mean_average_precision
@@ -37,4 +39,5 @@ __all__ = ["batched_nms", "nms", "nms_loop", "roi_align", "roi_pool", "cell_anch
            "grid_anchors", "BoxCoder", "Matcher", "sample_balanced", "COCO_THRESHOLDS", "average_precision",
            "evaluate_detections", "mean_average_precision", "selective_search",
            "yolo_decode", "yolo_loss", "yolo_targets", "default_boxes", "hard_negatives", "ssd_match",
-           "ps_roi_align", "ps_roi_pool", "fast_rcnn_loss", "mask_loss", "mask_targets", "rpn_loss", "smooth_l1"]
+           "ps_roi_align", "ps_roi_pool", "fast_rcnn_loss", "mask_loss", "mask_targets", "rpn_loss", "smooth_l1",
+           "keypoint_loss", "keypoint_targets"]
