@@ -4,31 +4,15 @@ import pytest
 import torch
 import torchvision.ops as tv
 
+from tests.detection.rois import compare, feature_map_and_rois
+
 from cnncourse.detection import ps_roi_align, ps_roi_pool
-
-
-def setting(dtype, seed=0, degenerate=True, k=25):
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(2, 2 * 9, 14, 18, generator=g, dtype=dtype).requires_grad_()
-    index = torch.randint(0, 2, (k, 1), generator=g).to(dtype)
-    corner = torch.rand(k, 2, generator=g, dtype=dtype) * 80 - 10
-    size = torch.rand(k, 2, generator=g, dtype=dtype) * 50
-    if degenerate:
-        size[:3] = 0
-    return x, torch.cat([index, corner, corner + size], 1)
-
-
-def compare(ours, reference, x, atol):
-    torch.testing.assert_close(ours, reference, atol=atol, rtol=0)
-    grad = torch.randn_like(reference)
-    (mine,), (theirs,) = torch.autograd.grad(ours, x, grad), torch.autograd.grad(reference, x, grad)
-    torch.testing.assert_close(mine, theirs, atol=atol, rtol=0)
 
 
 @pytest.mark.parametrize("dtype, atol", [(torch.float64, 1e-10), (torch.float32, 1e-5)])
 @pytest.mark.parametrize("spatial_scale", [0.25, 0.5, 1.0])
 def test_ps_roi_pool_equals_torchvision(dtype, atol, spatial_scale):
-    x, rois = setting(dtype)
+    x, rois = feature_map_and_rois(dtype, 18)
     torch.testing.assert_close(ps_roi_pool(x, rois, 3, spatial_scale), tv.ps_roi_pool(x, rois, 3, spatial_scale),
                                atol=atol, rtol=0)
     # gradients: on boxes that stay inside the map (see the next test for those that do not)
@@ -49,7 +33,7 @@ def test_ps_roi_pool_gradient_is_the_true_one_where_a_box_passes_the_far_edge():
 @pytest.mark.parametrize("sampling_ratio", [-1, 1, 2])
 def test_ps_roi_align_equals_torchvision(dtype, atol, spatial_scale, sampling_ratio):
     # torchvision divides by zero sampling points on a zero-size box with an adaptive grid (NaN); ours gives 0
-    x, rois = setting(dtype, seed=1, degenerate=sampling_ratio > 0)
+    x, rois = feature_map_and_rois(dtype, 18, seed=1, degenerate=sampling_ratio > 0)
     compare(ps_roi_align(x, rois, 3, spatial_scale, sampling_ratio),
             tv.ps_roi_align(x, rois, 3, spatial_scale, sampling_ratio), x, atol)
 

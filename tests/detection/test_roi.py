@@ -4,30 +4,15 @@ import pytest
 import torch
 import torchvision.ops as tv
 
+from tests.detection.rois import compare, feature_map_and_rois
+
 from cnncourse.detection import roi_align, roi_pool
-
-
-def setting(dtype=torch.float64, k=25, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    x = torch.randn(2, 3, 14, 18, generator=g, dtype=dtype).requires_grad_()
-    index = torch.randint(0, 2, (k, 1), generator=g).to(dtype)
-    corner = torch.rand(k, 2, generator=g, dtype=dtype) * 80 - 10  # some boxes reach past the map
-    size = torch.rand(k, 2, generator=g, dtype=dtype) * 50
-    size[:3] = 0  # degenerate boxes: a point, as torchvision allows
-    return x, torch.cat([index, corner, corner + size], 1)
-
-
-def compare(ours, reference, x, atol):
-    torch.testing.assert_close(ours, reference, atol=atol, rtol=0)
-    grad = torch.randn_like(reference)
-    (mine,), (theirs,) = torch.autograd.grad(ours, x, grad), torch.autograd.grad(reference, x, grad)
-    torch.testing.assert_close(mine, theirs, atol=atol, rtol=0)
 
 
 @pytest.mark.parametrize("dtype, atol", [(torch.float64, 1e-10), (torch.float32, 1e-5)])
 @pytest.mark.parametrize("output_size, spatial_scale", [((7, 7), 0.25), ((3, 5), 0.5), (2, 1.0)])
 def test_roi_pool_equals_torchvision(dtype, atol, output_size, spatial_scale):
-    x, rois = setting(dtype)
+    x, rois = feature_map_and_rois(dtype)
     compare(roi_pool(x, rois, output_size, spatial_scale), tv.roi_pool(x, rois, output_size, spatial_scale), x,
             atol)
 
@@ -37,13 +22,13 @@ def test_roi_pool_equals_torchvision(dtype, atol, output_size, spatial_scale):
 @pytest.mark.parametrize("sampling_ratio", [-1, 0, 1, 2])
 @pytest.mark.parametrize("output_size, spatial_scale", [((7, 7), 0.25), ((3, 5), 0.5)])
 def test_roi_align_equals_torchvision(dtype, atol, aligned, sampling_ratio, output_size, spatial_scale):
-    x, rois = setting(dtype, seed=1)
+    x, rois = feature_map_and_rois(dtype, seed=1)
     ours = roi_align(x, rois, output_size, spatial_scale, sampling_ratio, aligned)
     compare(ours, tv.roi_align(x, rois, output_size, spatial_scale, sampling_ratio, aligned), x, atol)
 
 
 def test_a_list_of_boxes_per_image_is_the_same_as_batch_indices():
-    x, rois = setting(torch.float32)
+    x, rois = feature_map_and_rois(torch.float32)
     per_image = [rois[rois[:, 0] == n, 1:] for n in range(2)]
     in_order = torch.cat([rois[rois[:, 0] == n] for n in range(2)])
     for op in (roi_pool, roi_align):
