@@ -39,7 +39,7 @@ def run(path: Path, profile: str, out: Path | None) -> tuple[float, str | None]:
         NotebookClient(nb, timeout=3600, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     except CellExecutionError as exc:
-        error = str(exc).strip().splitlines()[-1]
+        error = f"{exc.ename}: {exc.evalue}".strip()
     seconds = time.perf_counter() - start
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

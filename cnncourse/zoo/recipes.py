@@ -50,16 +50,21 @@ def _optimizer(model, settings):
                               {"params": others, "weight_decay": 0.0}], lr=settings["lr"])
 
 
-def train_cosine(model, train_set, settings, progress, augment=None) -> None:
-    """``settings["epochs"]`` epochs of :func:`_optimizer` with a cosine schedule, batches of ``batch_size``."""
+def train_adam(model, train_set, settings, progress, augment=None) -> None:
+    """``settings["epochs"]`` epochs of :func:`_optimizer`, batches of ``batch_size``.
+
+    The learning rate follows a cosine schedule, or stays constant where
+    ``settings["schedule"]`` is ``"constant"``.
+    """
     optimizer = _optimizer(model, settings)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, settings["epochs"])
+    constant = settings.get("schedule", "cosine") == "constant"
+    schedule = None if constant else torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, settings["epochs"])
     fit(model, DataLoader(train_set, batch_size=settings["batch_size"], shuffle=True),
         epochs=settings["epochs"], optimizer=optimizer, scheduler=schedule, augment=augment, progress=progress)
 
 
 def _fit(model, train_set, test_set, settings, progress, augment=None) -> dict:
-    train_cosine(model, train_set, settings, progress, augment)
+    train_adam(model, train_set, settings, progress, augment)
     loss, accuracy = evaluate(model, DataLoader(test_set, batch_size=500))
     return {"test_accuracy": round(accuracy, 4), "test_loss": round(loss, 4)}
 
