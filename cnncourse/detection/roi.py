@@ -47,9 +47,10 @@ def _rois(fn, input, boxes) -> torch.Tensor:
                          f"(L, 4) tensors; got {got}")
     check_boxes(fn, "boxes", boxes[:, 1:])
     index = boxes[:, 0]
-    if ((index < 0) | (index >= len(input)) | (index != index.round())).any():
+    bad = (index < 0) | (index >= len(input)) | (index != index.round())
+    if bad.any():
         raise ValueError(f"{fn}: the batch index (boxes[:, 0]) must be an integer in [0, {len(input) - 1}]; "
-                         f"got {index[(index < 0) | (index >= len(input)) | (index != index.round())][0].item()}")
+                         f"got {index[bad][0].item()}")
     return boxes.detach().to(input.dtype)
 
 
