@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from cnncourse.layers.conv import Conv2d
+from cnncourse.runtime import evaluating
 
 
 def linear_to_conv(linear: nn.Linear, input_shape) -> Conv2d:
@@ -44,7 +45,8 @@ def convolutionalize(model: nn.Sequential, input_size) -> nn.Sequential:
     device = next(model.parameters()).device
     x = torch.zeros(1, *input_size, device=device)
     layers, shape = [], None
-    with torch.no_grad():
+    # eval mode for the shape probe: in training mode it would move batch norm's running statistics
+    with torch.no_grad(), evaluating(model):
         for layer in model:
             if isinstance(layer, nn.Flatten):
                 shape = tuple(x.shape[1:])

@@ -40,3 +40,14 @@ def test_errors_name_the_mismatch():
         convolutionalize(nn.Sequential(nn.Linear(3, 2)), (3, 1, 1))
     with pytest.raises(TypeError, match="nn.Sequential"):
         convolutionalize(nn.Linear(3, 2), (3, 1, 1))
+
+
+def test_converting_a_network_in_training_mode_leaves_batch_norm_statistics_and_mode_alone():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 2))
+    model[1].running_mean.fill_(0.7)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    convolutionalize(model, (3, 8, 8))
+    assert model.training, "the model's mode must come back"
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), f"{k} changed"
