@@ -35,3 +35,28 @@ def draw_box(ax, box: torch.Tensor, linewidth: float = 1.5, **style) -> None:
         raise ValueError(f"draw_box: box must be a (4,) tensor (x1, y1, x2, y2); got {shape}")
     x1, y1, x2, y2 = box.tolist()
     ax.add_patch(plt.Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, linewidth=linewidth, **style))
+
+
+def draw_detections(ax, image: torch.Tensor, result: dict, names, threshold: float = 0.5) -> int:
+    """``image`` with the boxes of one detection ``result`` (torchmetrics' format) and their labels.
+
+    ``result`` holds ``boxes`` (K, 4) and ``labels`` (K,), and ``scores``
+    (K,) for predictions: then only those at ``threshold`` or above are
+    drawn, each with its score. ``names[label]`` labels a box. Returns how
+    many boxes were drawn.
+    """
+    for key in ("boxes", "labels"):
+        if key not in result:
+            raise ValueError(f"draw_detections: result must hold {key!r} (and 'scores' for predictions); "
+                             f"got keys {sorted(result)}")
+    show_image(ax, image)
+    scores = result.get("scores")
+    drawn = 0
+    for k, (box, label) in enumerate(zip(result["boxes"], result["labels"])):
+        if scores is not None and scores[k] < threshold:
+            continue
+        draw_box(ax, box.detach().cpu(), color="white")
+        text = names[int(label)] + ("" if scores is None else f" {float(scores[k]):.2f}")
+        ax.text(float(box[0]), float(box[1]), text, color="yellow", fontsize=7, va="bottom")
+        drawn += 1
+    return drawn

@@ -36,3 +36,20 @@ def test_bad_shapes_are_named(call, message):
             call(ax)
     finally:
         plt.close(fig)
+
+
+def test_detections_above_the_threshold_are_drawn_with_their_names_and_scores():
+    from cnncourse.draw import draw_detections
+
+    fig, ax = plt.subplots()
+    try:
+        result = {"boxes": torch.tensor([[1.0, 1, 5, 5], [2, 2, 8, 8]]), "labels": torch.tensor([1, 2]),
+                  "scores": torch.tensor([0.9, 0.3])}
+        assert draw_detections(ax, torch.rand(3, 10, 10), result, ["bg", "circle", "square"]) == 1
+        assert [t.get_text() for t in ax.texts] == ["circle 0.90"]
+        truth = {"boxes": result["boxes"], "labels": result["labels"]}
+        assert draw_detections(ax, torch.rand(3, 10, 10), truth, ["bg", "circle", "square"]) == 2
+        with pytest.raises(ValueError, match=r"result must hold 'labels'.*got keys \['boxes'\]"):
+            draw_detections(ax, torch.rand(3, 10, 10), {"boxes": result["boxes"]}, [])
+    finally:
+        plt.close(fig)
