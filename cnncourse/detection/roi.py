@@ -84,42 +84,69 @@ def _pool(rois, input, output_size, spatial_scale, reduce, extent, margin) -> to
 
     A box spans ``round(x2) - round(x1) + extent`` cells (at least 1); bins
     are clipped to the map less ``margin`` cells at its far edges
-    (RoIPool: extent 1, margin 0; PS-RoIPool: extent 0, margin 1).
+    (RoIPool: extent 1, margin 0; PS-RoIPool: extent 0, margin 1). All RoIs
+    at once: each reads a window of the map as large as the largest box,
+    and a (bins, cells) mask per side says which cells each bin covers; a
+    max pools the columns first, then the rows (separable). The RoIs go in
+    chunks that keep the masked intermediate near 2^25 numbers. The
+    maximum is found without autograd and read back from the map by its
+    index, so the gradient goes to it alone (the first of equal maxima, row
+    by row), as in torchvision's kernel.
     """
     out_h, out_w = output_size
     H, W = input.shape[-2:]
-    corners = _round_half_away(rois[:, 1:] * spatial_scale).tolist()
+    K, C = len(rois), input.shape[1]
+    if K == 0:
+        return input.new_zeros(0, C, out_h, out_w)
+    x1, y1, x2, y2 = _round_half_away(rois[:, 1:] * spatial_scale).double().cpu().unbind(1)
+    rows, top = _bins(y1, (y2 - y1 + extent).clamp(min=1), out_h, H - margin)  # (K, out_h, h), (K,)
+    cols, left = _bins(x1, (x2 - x1 + extent).clamp(min=1), out_w, W - margin)  # (K, out_w, w), (K,)
+    rows, cols = rows.to(input.device), cols.to(input.device)
+    r = (top[:, None] + torch.arange(rows.shape[-1])).clamp(max=H - 1).to(input.device)  # (K, h) map rows
+    c = (left[:, None] + torch.arange(cols.shape[-1])).clamp(max=W - 1).to(input.device)  # (K, w) map columns
+    n = rois[:, 0].long()
+    empty = ~(rows.any(2)[:, :, None] & cols.any(2)[:, None, :])  # (K, out_h, out_w)
+    per_roi = C * rows.shape[-1] * cols.shape[-1] * max(out_h, out_w)
     outputs = []
-    for (x1, y1, x2, y2), n in zip(corners, rois[:, 0].long().tolist()):
-        height, width = max(y2 - y1 + extent, 1), max(x2 - x1 + extent, 1)
-        rows, top = _bins(y1, height, out_h, H - margin, input.device)  # (out_h, h) over rows top..top + h
-        cols, left = _bins(x1, width, out_w, W - margin, input.device)  # (out_w, w) over columns left..left + w
-        x = input[n, :, top:top + rows.shape[1], left:left + cols.shape[1]]  # (C, h, w): the box's cells
-        empty = ~(rows.any(1)[:, None] & cols.any(1)[None, :])
-        if reduce == "max":  # separable: over each column bin first, then over each row bin
-            by_cols = torch.where(cols, x[:, :, None, :], -math.inf).amax(-1)  # (C, h, out_w)
-            pooled = torch.where(rows[:, :, None], by_cols[:, None], -math.inf).amax(2)  # (C, out_h, out_w)
+    for k in range(0, K, max(1, 2**25 // per_roi)):
+        chunk = slice(k, k + max(1, 2**25 // per_roi))
+        rm, cm = rows[chunk], cols[chunk]
+        with torch.set_grad_enabled(torch.is_grad_enabled() and reduce != "max"):
+            x = input[n[chunk, None, None], :, r[chunk, :, None], c[chunk, None, :]].permute(0, 3, 1, 2)  # (k, C, h, w)
+        if reduce == "max":  # find each bin's first maximum without autograd, then read it from the map
+            with torch.no_grad():
+                best, col = torch.where(cm[:, None, None], x[:, :, :, None, :], -math.inf).max(-1)  # (k, C, h, out_w)
+                across = best.transpose(2, 3)[:, :, None]  # (k, C, 1, out_w, h): reduce over the last dim, fast
+                row = torch.where(rm[:, None, :, None, :], across, -math.inf).max(-1).indices  # (k, C, out_h, out_w)
+                col = torch.gather(col, 2, row)  # the maximum's column within the window, per bin
+                rk, ck = r[chunk], c[chunk]
+                index = ((n[chunk, None, None, None] * C + torch.arange(C, device=x.device)[:, None, None]) * H
+                         + torch.gather(rk[:, None, :, None].expand(-1, C, -1, out_w), 2, row)) * W \
+                    + torch.gather(ck[:, None, None, :].expand(-1, C, out_h, -1), 3, col)
+            pooled = input.reshape(-1)[index]  # gradients flow to each bin's maximum, as in torchvision
         else:  # the mean: a sum over each bin, divided by its cells
-            pooled = torch.einsum("chw,ih,jw->cij", x, rows.to(x.dtype), cols.to(x.dtype))
-            pooled = pooled / (rows.sum(1)[:, None] * cols.sum(1)[None, :]).clamp(min=1).to(x.dtype)
-        outputs.append(pooled.masked_fill(empty, 0.0))
-    return torch.stack(outputs) if outputs else input.new_zeros(0, input.shape[1], out_h, out_w)
+            pooled = torch.einsum("kchw,kih,kjw->kcij", x, rm.to(x.dtype), cm.to(x.dtype))
+            pooled = pooled / (rm.sum(2)[:, :, None] * cm.sum(2)[:, None, :]).clamp(min=1)[:, None].to(x.dtype)
+        outputs.append(pooled.masked_fill(empty[chunk, None], 0.0))
+    return torch.cat(outputs)
 
 
-def _bins(start: float, length: float, bins: int, size: int, device) -> tuple[torch.Tensor, int]:
-    """Which cells each of ``bins`` equal bins of [start, start + length) covers, along a side of ``size`` cells.
+def _bins(start: torch.Tensor, length: torch.Tensor, bins: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which cells each of ``bins`` equal bins of [start, start + length) covers, per RoI, along a side of ``size``.
 
     Bin k spans cells ``floor(k * step)`` to ``ceil((k + 1) * step)`` (exclusive) from ``start``, clipped to
-    the map. Returns a (bins, n) bool mask over the n cells from ``first`` on, and ``first``.
+    the map. ``start`` and ``length`` are (K,) float64. Returns a (K, bins, n) bool mask over the n cells
+    from ``first`` on, and ``first`` (K,), n being the widest span of any RoI (at least one cell, so that
+    a box off the map still has a window).
     """
-    step = length / bins
+    step = (length / bins)[:, None]
     k = torch.arange(bins, dtype=torch.float64)
-    lo = (torch.floor(k * step) + start).clamp(0, size)
-    hi = (torch.ceil((k + 1) * step) + start).clamp(0, size)
-    first = min(int(lo.min()), size - 1)  # at least one cell, so that a box off the map still has a crop
-    last = max(int(hi.max()), first + 1)
-    cells = torch.arange(first, last, dtype=torch.float64)
-    return ((cells >= lo[:, None]) & (cells < hi[:, None])).to(device), first
+    lo = (torch.floor(k * step) + start[:, None]).clamp(0, size)
+    hi = (torch.ceil((k + 1) * step) + start[:, None]).clamp(0, size)
+    first = lo.amin(1).clamp(max=size - 1)
+    span = int((torch.maximum(hi.amax(1), first + 1) - first).max())
+    cells = first[:, None] + torch.arange(span, dtype=torch.float64)  # (K, n)
+    return (cells[:, None, :] >= lo[:, :, None]) & (cells[:, None, :] < hi[:, :, None]), first.long()
 
 
 def _bilinear_taps(H: int, W: int, y: torch.Tensor, x: torch.Tensor):
