@@ -1,0 +1,88 @@
+"""Training and running the detectors that follow torchvision's interface (losses in training, detections in eval).
+
+:func:`train_detector` runs Adam with a cosine schedule over the scenes in
+seeded random batches, summing the detector's losses;
+:func:`detect` runs a trained detector over many images in batches and
+returns the detections on the CPU, in torchmetrics' format. Both move each
+batch and its targets to the model's device.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from cnncourse.detection.scenes import DetectionSet
+from cnncourse.layers import use_kernels
+from cnncourse.runtime import device_of, evaluating
+from cnncourse.train import History, _batches
+
+
+def _targets_to(targets, device):
+    return [{k: v.to(device) for k, v in t.items() if k in ("boxes", "labels", "masks", "keypoints")}
+            for t in targets]
+
+
+def _check_proposals(fn, proposals, n):
+    if proposals is not None and len(proposals) != n:
+        raise ValueError(f"{fn}: proposals must hold one (P, 4) tensor per image, {n}; got {len(proposals)}")
+
+
+def train_detector(model: torch.nn.Module, scenes: DetectionSet, *, epochs: int, lr: float, batch_size: int = 16,
+                   proposals=None, seed: int = 0, progress: bool | None = None) -> History:
+    """Train ``model`` on ``scenes``: Adam at ``lr``, cosine schedule, ``epochs`` passes in seeded random order.
+
+    ``proposals``: one (P, 4) tensor per scene, for detectors that take them
+    (Fast R-CNN, SPP-net). The history records the mean summed loss per
+    epoch (``train_loss``) and each loss's mean (``loss_<name>``). The
+    course's layers run on PyTorch's kernels (``layers.use_kernels``), as in
+    :func:`cnncourse.train.fit_cosine`.
+    """
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"train_detector: epochs must be a positive int; got {epochs!r}")
+    _check_proposals("train_detector", proposals, len(scenes))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs * -(-len(scenes) // batch_size))
+    generator = torch.Generator().manual_seed(seed)
+    history = History()
+    model.train()
+    with use_kernels("torch"):
+        _epochs(model, scenes, optimizer, schedule, generator, epochs, batch_size, proposals, progress, history)
+    model.eval()
+    return history
+
+
+def _epochs(model, scenes, optimizer, schedule, generator, epochs, batch_size, proposals, progress, history):
+    device = device_of(model)
+    for epoch in range(epochs):
+        order = torch.randperm(len(scenes), generator=generator)
+        batches = [order[i:i + batch_size] for i in range(0, len(scenes), batch_size)]
+        sums: dict[str, float] = {}
+        for index in _batches(batches, f"epoch {epoch + 1}/{epochs}", progress):
+            images = scenes.images[index].to(device)
+            targets = _targets_to([scenes.targets[i] for i in index.tolist()], device)
+            extra = {} if proposals is None else {"proposals": [proposals[i].to(device) for i in index.tolist()]}
+            losses = model(images, targets, **extra)
+            loss = sum(losses.values())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            for name, value in {"train_loss": loss, **losses}.items():
+                sums[name] = sums.get(name, 0.0) + value.item()
+        history.rows.append({"epoch": epoch + 1, **{name: total / len(batches) for name, total in sums.items()}})
+
+
+def detect(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 64, proposals=None) -> list:
+    """Detections of ``model`` on ``images`` (N, 3, H, W): one dict per image, on the CPU, in eval mode.
+
+    The course's kernels stay in force (time them, or wrap in ``layers.use_kernels("torch")``).
+    """
+    _check_proposals("detect", proposals, len(images))
+    device = device_of(model)
+    results = []
+    with evaluating(model), torch.no_grad():
+        for i in range(0, len(images), batch_size):
+            extra = {} if proposals is None else {"proposals": [p.to(device) for p in proposals[i:i + batch_size]]}
+            out = model(images[i:i + batch_size].to(device), **extra)
+            results.extend({k: v.cpu() for k, v in r.items()} for r in out)
+    return results
