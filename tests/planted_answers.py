@@ -54,7 +54,9 @@ SCOPES = {
     "soft_argmax": "test_soft_argmax", "bilinear_kernel": "test_bilinear_kernel", "skip_fusion": "test_skip_fusion",
     "iou_from_confusion": "test_iou_from_confusion", "max_unpool": "test_max_unpool",
     "copy_and_crop": "test_copy_and_crop", "valid_taps": "test_valid_taps",
-    "scale_invariant_loss": "test_scale_invariant_loss",
+    "scale_invariant_loss": "test_scale_invariant_loss", "nms": "test_nms",
+    "precision_recall": "test_precision_recall", "average_precision": "test_average_precision",
+    "roi_pool": "test_roi_pool", "encode": "test_encode", "anchors": "test_anchors", "hinge_loss": "test_hinge_loss",
 }
 
 
@@ -1092,6 +1094,278 @@ return (d.pow(2).sum(1) / n - lam * d.sum(1).pow(2) / n**2).mean()
     Plant("depth_camera_pose", "scale_invariant_loss", "right", "through the variance", """
 d = (pred_log - target_log).flatten(1)
 return (d.var(1, unbiased=False) + (1 - lam) * d.mean(1).pow(2)).mean()
+"""),
+    Plant("boxes_nms_map", "nms", "wrong", "calls torchvision.ops.nms", """
+import torchvision
+return torchvision.ops.nms(boxes, scores, iou_threshold)
+""", "test_nms"),
+    Plant("boxes_nms_map", "nms", "wrong", "walks the boxes in their given order, not by score", """
+iou = box_iou(boxes, boxes)
+suppressed = torch.zeros(len(boxes), dtype=torch.bool)
+keep = []
+for i in range(len(boxes)):
+    if suppressed[i]:
+        continue
+    keep.append(i)
+    suppressed |= iou[i] > iou_threshold
+return torch.tensor(keep, dtype=torch.int64)
+""", "test_nms"),
+    Plant("boxes_nms_map", "nms", "wrong", "ignores iou_threshold (always 0.5)", """
+order = scores.argsort(descending=True)
+iou = box_iou(boxes, boxes)
+suppressed = torch.zeros(len(boxes), dtype=torch.bool)
+keep = []
+for i in order.tolist():
+    if suppressed[i]:
+        continue
+    keep.append(i)
+    suppressed |= iou[i] > 0.5
+return torch.tensor(keep, dtype=torch.int64)
+""", "test_nms"),
+    Plant("boxes_nms_map", "nms", "wrong", "suppressed boxes suppress others too", """
+order = scores.argsort(descending=True)
+iou = box_iou(boxes, boxes)
+keep = []
+for rank, i in enumerate(order.tolist()):
+    if any(iou[j, i] > iou_threshold for j in order[:rank].tolist()):
+        continue
+    keep.append(i)
+return torch.tensor(keep, dtype=torch.int64)
+""", "test_nms"),
+    Plant("boxes_nms_map", "nms", "wrong", "suppresses at IoU >= the threshold", """
+order = scores.argsort(descending=True)
+iou = box_iou(boxes, boxes)
+suppressed = torch.zeros(len(boxes), dtype=torch.bool)
+keep = []
+for i in order.tolist():
+    if suppressed[i]:
+        continue
+    keep.append(i)
+    suppressed |= iou[i] >= iou_threshold
+return torch.tensor(keep, dtype=torch.int64)
+""", "test_nms"),
+    Plant("boxes_nms_map", "nms", "right", "pops the best of a shrinking list", """
+order = scores.argsort(descending=True)
+keep = []
+while len(order):
+    best = order[0]
+    keep.append(int(best))
+    rest = order[1:]
+    order = rest[box_iou(boxes[best][None], boxes[rest])[0] <= iou_threshold]
+return torch.tensor(keep, dtype=torch.int64)
+"""),
+    Plant("boxes_nms_map", "precision_recall", "wrong", "does not rank by score", """
+tp = np.cumsum(np.asarray(hits, dtype=bool))
+return tp / np.arange(1, len(tp) + 1), tp / num_truths
+""", "test_precision_recall"),
+    Plant("boxes_nms_map", "precision_recall", "wrong", "recall over the detections, not the objects", """
+ranked = np.asarray(hits, dtype=bool)[np.argsort(-np.asarray(scores), kind="stable")]
+tp = np.cumsum(ranked)
+return tp / np.arange(1, len(tp) + 1), tp / len(tp)
+""", "test_precision_recall"),
+    Plant("boxes_nms_map", "precision_recall", "right", "with torch", """
+order = torch.as_tensor(np.asarray(scores, dtype=float)).argsort(descending=True, stable=True)
+tp = torch.as_tensor(np.asarray(hits, dtype=bool))[order].double().cumsum(0)
+return (tp / torch.arange(1, len(tp) + 1)).numpy(), (tp / num_truths).numpy()
+"""),
+    Plant("boxes_nms_map", "average_precision", "wrong", "calls the course's average_precision", """
+from cnncourse.detection import average_precision as ap
+return ap(recall, precision, "voc")
+""", "test_average_precision"),
+    Plant("boxes_nms_map", "average_precision", "wrong", "no envelope: the raw precision (sklearn's step sum)", """
+recall, precision = np.asarray(recall, dtype=float), np.asarray(precision, dtype=float)
+return float((np.diff(recall, prepend=0.0) * precision).sum())
+""", "test_average_precision"),
+    Plant("boxes_nms_map", "average_precision", "wrong", "the 11-point mean of VOC 2007", """
+recall, precision = np.asarray(recall, dtype=float), np.asarray(precision, dtype=float)
+if len(recall) == 0:
+    return 0.0
+return float(np.mean([precision[recall >= t].max() if (recall >= t).any() else 0.0
+                      for t in np.linspace(0, 1, 11)]))
+""", "test_average_precision"),
+    Plant("boxes_nms_map", "average_precision", "wrong", "forgets the first step from recall 0", """
+recall, precision = np.asarray(recall, dtype=float), np.asarray(precision, dtype=float)
+if len(recall) == 0:
+    return 0.0
+envelope = np.maximum.accumulate(precision[::-1])[::-1]
+return float((np.diff(recall) * envelope[1:]).sum())
+""", "test_average_precision"),
+    Plant("boxes_nms_map", "average_precision", "right", "a loop from the last rank back", """
+total, best = 0.0, 0.0
+points = list(zip(recall, precision))
+for i in range(len(points) - 1, -1, -1):
+    r, p = points[i]
+    best = max(best, p)
+    gained = r - (points[i - 1][0] if i > 0 else 0.0)
+    total += gained * best
+return float(total)
+"""),
+    Plant("fast_faster_rcnn", "roi_pool", "wrong", "calls torchvision.ops.roi_pool", """
+import torchvision
+return torchvision.ops.roi_pool(features[None], [boxes], output_size, spatial_scale)
+""", "test_roi_pool"),
+    Plant("fast_faster_rcnn", "roi_pool", "wrong", "rounds with Python's round (halves to even)", """
+C, H, W = features.shape
+out = features.new_zeros(len(boxes), C, output_size, output_size)
+for k, box in enumerate(boxes.tolist()):
+    x1, y1, x2, y2 = (int(round(v * spatial_scale)) for v in box)
+    w, h = max(x2 - x1 + 1, 1), max(y2 - y1 + 1, 1)
+    for i in range(output_size):
+        top = min(max(y1 + math.floor(i * h / output_size), 0), H)
+        bottom = min(max(y1 + math.ceil((i + 1) * h / output_size), 0), H)
+        for j in range(output_size):
+            left = min(max(x1 + math.floor(j * w / output_size), 0), W)
+            right = min(max(x1 + math.ceil((j + 1) * w / output_size), 0), W)
+            if bottom > top and right > left:
+                out[k, :, i, j] = features[:, top:bottom, left:right].amax((1, 2))
+return out
+""", "test_roi_pool"),
+    Plant("fast_faster_rcnn", "roi_pool", "wrong", "averages each bin instead of taking its maximum", """
+C, H, W = features.shape
+out = features.new_zeros(len(boxes), C, output_size, output_size)
+for k, box in enumerate(boxes.tolist()):
+    x1, y1, x2, y2 = (int(math.copysign(math.floor(abs(v * spatial_scale) + 0.5), v)) for v in box)
+    w, h = max(x2 - x1 + 1, 1), max(y2 - y1 + 1, 1)
+    for i in range(output_size):
+        top = min(max(y1 + math.floor(i * h / output_size), 0), H)
+        bottom = min(max(y1 + math.ceil((i + 1) * h / output_size), 0), H)
+        for j in range(output_size):
+            left = min(max(x1 + math.floor(j * w / output_size), 0), W)
+            right = min(max(x1 + math.ceil((j + 1) * w / output_size), 0), W)
+            if bottom > top and right > left:
+                out[k, :, i, j] = features[:, top:bottom, left:right].mean((1, 2))
+return out
+""", "test_roi_pool"),
+    Plant("fast_faster_rcnn", "roi_pool", "wrong", "ignores spatial_scale (boxes read as cells)", """
+C, H, W = features.shape
+out = features.new_zeros(len(boxes), C, output_size, output_size)
+for k, box in enumerate(boxes.tolist()):
+    x1, y1, x2, y2 = (int(math.copysign(math.floor(abs(v) + 0.5), v)) for v in box)
+    w, h = max(x2 - x1 + 1, 1), max(y2 - y1 + 1, 1)
+    for i in range(output_size):
+        top = min(max(y1 + math.floor(i * h / output_size), 0), H)
+        bottom = min(max(y1 + math.ceil((i + 1) * h / output_size), 0), H)
+        for j in range(output_size):
+            left = min(max(x1 + math.floor(j * w / output_size), 0), W)
+            right = min(max(x1 + math.ceil((j + 1) * w / output_size), 0), W)
+            if bottom > top and right > left:
+                out[k, :, i, j] = features[:, top:bottom, left:right].amax((1, 2))
+return out
+""", "test_roi_pool"),
+    Plant("fast_faster_rcnn", "roi_pool", "right", "rounds with torch and pools the box's cells per bin with tensor slicing", """
+C, H, W = features.shape
+corners = boxes * spatial_scale
+snapped = (torch.sign(corners) * torch.floor(corners.abs() + 0.5)).long().tolist()
+out = features.new_zeros(len(boxes), C, output_size, output_size)
+for k, (x1, y1, x2, y2) in enumerate(snapped):
+    w, h = max(x2 - x1 + 1, 1), max(y2 - y1 + 1, 1)
+    rows = [(y1 + (i * h) // output_size, y1 + -((-(i + 1) * h) // output_size)) for i in range(output_size)]
+    cols = [(x1 + (j * w) // output_size, x1 + -((-(j + 1) * w) // output_size)) for j in range(output_size)]
+    for i, (top, bottom) in enumerate(rows):
+        for j, (left, right) in enumerate(cols):
+            top_, bottom_ = max(top, 0), min(bottom, H)
+            left_, right_ = max(left, 0), min(right, W)
+            if bottom_ > top_ and right_ > left_:
+                out[k, :, i, j] = features[:, top_:bottom_, left_:right_].flatten(1).max(1).values
+return out
+"""),
+    Plant("region_proposals", "encode", "wrong", "ignores the weights", """
+w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+x, y = boxes[:, 0] + 0.5 * w, boxes[:, 1] + 0.5 * h
+pw, ph = references[:, 2] - references[:, 0], references[:, 3] - references[:, 1]
+px, py = references[:, 0] + 0.5 * pw, references[:, 1] + 0.5 * ph
+return torch.stack([(x - px) / pw, (y - py) / ph, torch.log(w / pw), torch.log(h / ph)], 1)
+""", "test_encode"),
+    Plant("region_proposals", "encode", "wrong", "offsets of the top-left corners instead of the centres", """
+wx, wy, ww, wh = weights
+w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+pw, ph = references[:, 2] - references[:, 0], references[:, 3] - references[:, 1]
+return torch.stack([wx * (boxes[:, 0] - references[:, 0]) / pw, wy * (boxes[:, 1] - references[:, 1]) / ph,
+                    ww * torch.log(w / pw), wh * torch.log(h / ph)], 1)
+""", "test_encode"),
+    Plant("region_proposals", "encode", "wrong", "size ratios without the log", """
+wx, wy, ww, wh = weights
+w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+x, y = boxes[:, 0] + 0.5 * w, boxes[:, 1] + 0.5 * h
+pw, ph = references[:, 2] - references[:, 0], references[:, 3] - references[:, 1]
+px, py = references[:, 0] + 0.5 * pw, references[:, 1] + 0.5 * ph
+return torch.stack([wx * (x - px) / pw, wy * (y - py) / ph, ww * (w / pw - 1), wh * (h / ph - 1)], 1)
+""", "test_encode"),
+    Plant("region_proposals", "encode", "right", "through centre-size boxes from torchvision.ops.box_convert", """
+import torchvision
+b = torchvision.ops.box_convert(boxes, "xyxy", "cxcywh")
+r = torchvision.ops.box_convert(references, "xyxy", "cxcywh")
+t = torch.cat([(b[:, :2] - r[:, :2]) / r[:, 2:], torch.log(b[:, 2:] / r[:, 2:])], 1)
+return t * torch.tensor(weights, dtype=t.dtype)
+"""),
+    Plant("fast_faster_rcnn", "anchors", "wrong", "calls torchvision's AnchorGenerator", """
+from torchvision.models.detection.anchor_utils import AnchorGenerator
+from torchvision.models.detection.image_list import ImageList
+h, w = feature_size
+images = ImageList(torch.zeros(1, 3, h * stride, w * stride), [(h * stride, w * stride)])
+return AnchorGenerator((tuple(sizes),), (tuple(aspect_ratios),))(images, [torch.zeros(1, 1, h, w)])[0]
+""", "test_anchors"),
+    Plant("fast_faster_rcnn", "anchors", "wrong", "aspect ratio read as width / height", """
+scales = torch.as_tensor(sizes, dtype=torch.float32)
+root = torch.as_tensor(aspect_ratios, dtype=torch.float32).sqrt()
+widths = (scales[None, :] * root[:, None]).flatten()
+heights = (scales[None, :] / root[:, None]).flatten()
+cell = (torch.stack([-widths, -heights, widths, heights], 1) / 2).round()
+h, w = feature_size
+ys, xs = torch.meshgrid(torch.arange(h) * stride, torch.arange(w) * stride, indexing="ij")
+shifts = torch.stack([xs, ys, xs, ys], -1).reshape(-1, 1, 4).float()
+return (shifts + cell[None]).reshape(-1, 4)
+""", "test_anchors"),
+    Plant("fast_faster_rcnn", "anchors", "wrong", "size-major inside a cell (every ratio of the first size first)", """
+scales = torch.as_tensor(sizes, dtype=torch.float32)
+root = torch.as_tensor(aspect_ratios, dtype=torch.float32).sqrt()
+widths = (scales[:, None] / root[None, :]).flatten()
+heights = (scales[:, None] * root[None, :]).flatten()
+cell = (torch.stack([-widths, -heights, widths, heights], 1) / 2).round()
+h, w = feature_size
+ys, xs = torch.meshgrid(torch.arange(h) * stride, torch.arange(w) * stride, indexing="ij")
+shifts = torch.stack([xs, ys, xs, ys], -1).reshape(-1, 1, 4).float()
+return (shifts + cell[None]).reshape(-1, 4)
+""", "test_anchors"),
+    Plant("fast_faster_rcnn", "anchors", "wrong", "centres the anchors on the cells' centres", """
+scales = torch.as_tensor(sizes, dtype=torch.float32)
+root = torch.as_tensor(aspect_ratios, dtype=torch.float32).sqrt()
+widths = (scales[None, :] / root[:, None]).flatten()
+heights = (scales[None, :] * root[:, None]).flatten()
+cell = (torch.stack([-widths, -heights, widths, heights], 1) / 2).round()
+h, w = feature_size
+ys, xs = torch.meshgrid((torch.arange(h) + 0.5) * stride, (torch.arange(w) + 0.5) * stride, indexing="ij")
+shifts = torch.stack([xs, ys, xs, ys], -1).reshape(-1, 1, 4).float()
+return (shifts + cell[None]).reshape(-1, 4)
+""", "test_anchors"),
+    Plant("fast_faster_rcnn", "anchors", "right", "loops over cells and anchors", """
+h, w = feature_size
+out = []
+for y in range(h):
+    for x in range(w):
+        for r in aspect_ratios:
+            for s in sizes:
+                aw, ah = s / math.sqrt(r), s * math.sqrt(r)
+                half = torch.tensor([-aw, -ah, aw, ah], dtype=torch.float32) / 2
+                out.append(half.round() + torch.tensor([x * stride, y * stride] * 2, dtype=torch.float32))
+return torch.stack(out)
+"""),
+    Plant("region_proposals", "hinge_loss", "wrong", "calls the course's hinge_loss", """
+from cnncourse.detection.rcnn import hinge_loss as reference
+return reference(scores, targets)
+""", "test_hinge_loss"),
+    Plant("region_proposals", "hinge_loss", "wrong", "averages over every entry, the left-out ones too", """
+return torch.relu(1 - targets * scores).mean()
+""", "test_hinge_loss"),
+    Plant("region_proposals", "hinge_loss", "wrong", "no margin: max(0, -y f(x))", """
+used = (targets != 0).to(scores.dtype)
+return (torch.relu(-targets * scores) * used).sum() / used.sum().clamp(min=1)
+""", "test_hinge_loss"),
+    Plant("region_proposals", "hinge_loss", "right", "selects the used entries first", """
+used = targets != 0
+if not used.any():
+    return scores.sum() * 0
+return (1 - targets[used] * scores[used]).clamp(min=0).mean()
 """),
 ]
 
