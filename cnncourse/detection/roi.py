@@ -85,13 +85,13 @@ def _pool(rois, input, output_size, spatial_scale, reduce, extent, margin) -> to
     A box spans ``round(x2) - round(x1) + extent`` cells (at least 1); bins
     are clipped to the map less ``margin`` cells at its far edges
     (RoIPool: extent 1, margin 0; PS-RoIPool: extent 0, margin 1). All RoIs
-    at once: each reads a window of the map as large as the largest box,
-    and a (bins, cells) mask per side says which cells each bin covers; a
-    max pools the columns first, then the rows (separable). The RoIs go in
-    chunks that keep the masked intermediate near 2^25 numbers. The
-    maximum is found without autograd and read back from the map by its
-    index, so the gradient goes to it alone (the first of equal maxima, row
-    by row), as in torchvision's kernel.
+    at once, in chunks of about 2^24 numbers: each reads a window of the
+    map as large as the largest box. The mean sums each bin through (bins,
+    cells) masks per side; the max (:func:`_argmax_index`) looks at each
+    bin's cells only, columns first, then rows, finds the maximum without
+    autograd and reads it back from the map by its index, so the gradient
+    goes to it alone (the first of equal maxima, row by row), as in
+    torchvision's kernel.
     """
     out_h, out_w = output_size
     H, W = input.shape[-2:]
@@ -99,36 +99,68 @@ def _pool(rois, input, output_size, spatial_scale, reduce, extent, margin) -> to
     if K == 0:
         return input.new_zeros(0, C, out_h, out_w)
     x1, y1, x2, y2 = _round_half_away(rois[:, 1:] * spatial_scale).double().cpu().unbind(1)
-    rows, top = _bins(y1, (y2 - y1 + extent).clamp(min=1), out_h, H - margin)  # (K, out_h, h), (K,)
-    cols, left = _bins(x1, (x2 - x1 + extent).clamp(min=1), out_w, W - margin)  # (K, out_w, w), (K,)
+    rows, top, row_bins = _bins(y1, (y2 - y1 + extent).clamp(min=1), out_h, H - margin)  # (K, out_h, h), (K,), ...
+    cols, left, col_bins = _bins(x1, (x2 - x1 + extent).clamp(min=1), out_w, W - margin)  # (K, out_w, w), (K,), ...
     rows, cols = rows.to(input.device), cols.to(input.device)
     r = (top[:, None] + torch.arange(rows.shape[-1])).clamp(max=H - 1).to(input.device)  # (K, h) map rows
     c = (left[:, None] + torch.arange(cols.shape[-1])).clamp(max=W - 1).to(input.device)  # (K, w) map columns
-    n = rois[:, 0].long()
+    n = rois[:, 0].long().to(input.device)
     empty = ~(rows.any(2)[:, :, None] & cols.any(2)[:, None, :])  # (K, out_h, out_w)
-    per_roi = C * rows.shape[-1] * cols.shape[-1] * max(out_h, out_w)
+    h, w = rows.shape[-1], cols.shape[-1]
+    row_taps, row_ok = (t.to(input.device) for t in _taps(row_bins, top, h))  # (K, out_h, Br)
+    col_taps, col_ok = (t.to(input.device) for t in _taps(col_bins, left, w))  # (K, out_w, Bc)
+    per_roi = C * max(h * w, h * col_taps[0].numel(), out_w * row_taps[0].numel())
+    step = max(1, 2**24 // per_roi)
     outputs = []
-    for k in range(0, K, max(1, 2**25 // per_roi)):
-        chunk = slice(k, k + max(1, 2**25 // per_roi))
-        rm, cm = rows[chunk], cols[chunk]
+    for k in range(0, K, step):
+        chunk = slice(k, k + step)
         with torch.set_grad_enabled(torch.is_grad_enabled() and reduce != "max"):
-            x = input[n[chunk, None, None], :, r[chunk, :, None], c[chunk, None, :]].permute(0, 3, 1, 2)  # (k, C, h, w)
-        if reduce == "max":  # find each bin's first maximum without autograd, then read it from the map
-            with torch.no_grad():
-                best, col = torch.where(cm[:, None, None], x[:, :, :, None, :], -math.inf).max(-1)  # (k, C, h, out_w)
-                across = best.transpose(2, 3)[:, :, None]  # (k, C, 1, out_w, h): reduce over the last dim, fast
-                row = torch.where(rm[:, None, :, None, :], across, -math.inf).max(-1).indices  # (k, C, out_h, out_w)
-                col = torch.gather(col, 2, row)  # the maximum's column within the window, per bin
-                rk, ck = r[chunk], c[chunk]
-                index = ((n[chunk, None, None, None] * C + torch.arange(C, device=x.device)[:, None, None]) * H
-                         + torch.gather(rk[:, None, :, None].expand(-1, C, -1, out_w), 2, row)) * W \
-                    + torch.gather(ck[:, None, None, :].expand(-1, C, out_h, -1), 3, col)
+            x = input[n[chunk, None, None], :, r[chunk, :, None], c[chunk, None, :]]  # (k, h, w, C)
+        if reduce == "max":
+            index = _argmax_index(x, n[chunk], r[chunk], c[chunk], row_taps[chunk], row_ok[chunk],
+                                  col_taps[chunk], col_ok[chunk], input.shape)
             pooled = input.reshape(-1)[index]  # gradients flow to each bin's maximum, as in torchvision
         else:  # the mean: a sum over each bin, divided by its cells
-            pooled = torch.einsum("kchw,kih,kjw->kcij", x, rm.to(x.dtype), cm.to(x.dtype))
+            rm, cm = rows[chunk], cols[chunk]
+            pooled = torch.einsum("khwc,kih,kjw->kcij", x, rm.to(x.dtype), cm.to(x.dtype))
             pooled = pooled / (rm.sum(2)[:, :, None] * cm.sum(2)[:, None, :]).clamp(min=1)[:, None].to(x.dtype)
         outputs.append(pooled.masked_fill(empty[chunk, None], 0.0))
     return torch.cat(outputs)
+
+
+def _taps(bins: tuple, first: torch.Tensor, span: int):
+    """Each bin's cells as window-relative indices (K, bins, B), B the widest bin, and which are in the bin."""
+    lo, hi = bins
+    widest = max(int((hi - lo).max()), 1)
+    taps = (lo - first[:, None])[:, :, None] + torch.arange(widest)
+    ok = taps < (hi - first[:, None])[:, :, None]
+    return taps.clamp(0, span - 1), ok
+
+
+@torch.no_grad()
+def _argmax_index(x, n, r, c, row_taps, row_ok, col_taps, col_ok, shape) -> torch.Tensor:
+    """The flat index into the (N, C, H, W) map of each bin's first maximum (row by row): (k, C, out_h, out_w).
+
+    Separable: each row's maximum over each column bin's cells, then the
+    maximum of those over each row bin's rows. ``x`` (k, h, w, C) holds each
+    RoI's window of the map, rows ``r`` (k, h) and columns ``c`` (k, w).
+    """
+    N, C, H, W = shape
+    k, h, _, _ = x.shape
+    out_h, out_w = row_taps.shape[1], col_taps.shape[1]
+    kk = torch.arange(k, device=x.device)[:, None]
+    by_col = x[kk, :, col_taps.reshape(k, -1)].view(k, out_w, -1, h, C)  # (k, out_w, Bc, h, C)
+    best, tap = by_col.masked_fill(~col_ok[:, :, :, None, None], -math.inf).max(2)  # (k, out_w, h, C)
+    col = torch.gather(col_taps[:, :, :, None, None].expand(-1, -1, -1, h, C), 2, tap[:, :, None])[:, :, 0]
+    by_row = best[kk, :, row_taps.reshape(k, -1)].view(k, out_h, -1, out_w, C)  # (k, out_h, Br, out_w, C)
+    _, tap = by_row.masked_fill(~row_ok[:, :, :, None, None], -math.inf).max(2)  # (k, out_h, out_w, C)
+    row = torch.gather(row_taps[:, :, :, None, None].expand(-1, -1, -1, out_w, C), 2, tap[:, :, None])[:, :, 0]
+    col = torch.gather(col.permute(0, 2, 1, 3), 1, row)  # the column of the maximum in the chosen row
+    map_row = torch.gather(r, 1, row.reshape(k, -1)).view_as(row)
+    map_col = torch.gather(c, 1, col.reshape(k, -1)).view_as(col)
+    channel = torch.arange(C, device=x.device)
+    index = ((n[:, None, None, None] * C + channel) * H + map_row) * W + map_col  # (k, out_h, out_w, C)
+    return index.permute(0, 3, 1, 2)
 
 
 def _bins(start: torch.Tensor, length: torch.Tensor, bins: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -136,8 +168,8 @@ def _bins(start: torch.Tensor, length: torch.Tensor, bins: int, size: int) -> tu
 
     Bin k spans cells ``floor(k * step)`` to ``ceil((k + 1) * step)`` (exclusive) from ``start``, clipped to
     the map. ``start`` and ``length`` are (K,) float64. Returns a (K, bins, n) bool mask over the n cells
-    from ``first`` on, and ``first`` (K,), n being the widest span of any RoI (at least one cell, so that
-    a box off the map still has a window).
+    from ``first`` on, ``first`` (K,), n being the widest span of any RoI (at least one cell, so that
+    a box off the map still has a window), and the bins' (lo, hi) cells (K, bins).
     """
     step = (length / bins)[:, None]
     k = torch.arange(bins, dtype=torch.float64)
@@ -146,7 +178,8 @@ def _bins(start: torch.Tensor, length: torch.Tensor, bins: int, size: int) -> tu
     first = lo.amin(1).clamp(max=size - 1)
     span = int((torch.maximum(hi.amax(1), first + 1) - first).max())
     cells = first[:, None] + torch.arange(span, dtype=torch.float64)  # (K, n)
-    return (cells[:, None, :] >= lo[:, :, None]) & (cells[:, None, :] < hi[:, :, None]), first.long()
+    mask = (cells[:, None, :] >= lo[:, :, None]) & (cells[:, None, :] < hi[:, :, None])
+    return mask, first.long(), (lo.long(), hi.long())
 
 
 def _bilinear_taps(H: int, W: int, y: torch.Tensor, x: torch.Tensor):
