@@ -1,4 +1,4 @@
-"""Object detection: the operations detectors are built from.
+"""Object detection: the operations detectors are built from, and the detectors.
 
 * :mod:`~cnncourse.detection.nms`: :func:`nms` (greedy non-maximum suppression, as a loop in
   :func:`nms_loop` and in parallel rounds) and :func:`batched_nms` (per class);
@@ -17,7 +17,15 @@
 * :mod:`~cnncourse.detection.metrics`: :func:`average_precision` (VOC 2007, VOC and COCO interpolation),
   :func:`evaluate_detections` (per class, with the curves) and :func:`mean_average_precision`.
 
-Each equals its namesake in ``torchvision.ops`` or torchvision's detection
+The detectors, each in its own module: :mod:`~cnncourse.detection.scenes` (the shapes scenes
+with per-image targets, R-CNN's warped crops, a blind baseline), :mod:`~cnncourse.detection.sliding`
+(a window classifier over an image pyramid, and OverFeat's convolutional form),
+:mod:`~cnncourse.detection.rcnn` (R-CNN: warped proposals, SVMs, box regressors),
+:mod:`~cnncourse.detection.rpn` and :mod:`~cnncourse.detection.roi_heads` (the two stages of
+Faster R-CNN), :mod:`~cnncourse.detection.two_stage` (SPP-net, Fast and Faster R-CNN on one
+backbone) and :mod:`~cnncourse.detection.training` (:func:`train_detector`, :func:`detect`).
+
+Each operation equals its namesake in ``torchvision.ops`` or torchvision's detection
 internals (signature, conventions and results; see ``tests/detection``), and
 mAP equals pycocotools'.
 """

@@ -2,8 +2,9 @@
 
 The pipeline, trained in three separate stages as in the paper:
 
-1. **Fine-tune the CNN** on warped proposals (:func:`~cnncourse.detection.scenes.warp`, each box
-   enlarged by ``sliding.CONTEXT`` for context, resized to 32x32 whatever its aspect ratio): a proposal
+1. **Fine-tune the CNN** (the two-stage detectors' backbone and a hidden layer, :class:`RCNN`)
+   on warped proposals (:func:`~cnncourse.detection.scenes.warp`, each box
+   enlarged by ``sliding.CONTEXT`` for context, resized to 64x64 whatever its aspect ratio): a proposal
    whose IoU with an object reaches 0.5 takes that object's class, the others are background;
    mini-batches hold a quarter of foreground (:func:`finetune_regions`).
 2. **Train one linear SVM per class** on the CNN's last hidden features (:func:`features`): the
@@ -28,7 +29,9 @@ from cnncourse.detection.coder import BoxCoder
 from cnncourse.detection.nms import batched_nms
 from cnncourse.detection.rpn import clip_boxes
 from cnncourse.detection.scenes import NUM_CLASSES, DetectionSet, warp
-from cnncourse.detection.sliding import CONTEXT, WINDOW
+from cnncourse.detection.sliding import CONTEXT
+
+SIZE = 64  # warped regions are as large as the 64x64 scenes the other detectors read whole
 from cnncourse.runtime import device_of, evaluating
 
 CODER = BoxCoder((1.0, 1.0, 1.0, 1.0))  # R-CNN's regression targets, unweighted
@@ -40,11 +43,16 @@ def context_boxes(boxes: torch.Tensor, context: float = CONTEXT) -> torch.Tensor
     return torch.cat([centre - half, centre + half], 1)
 
 
-def warp_regions(images: torch.Tensor, boxes: list) -> torch.Tensor:
-    """Every box of every image, with context, warped to 32x32: a list of (L_n, 4) -> (sum L_n, 3, 32, 32)."""
+def warp_regions(images: torch.Tensor, boxes: list, size: int = SIZE) -> torch.Tensor:
+    """Every box of every image, with context, warped to ``size`` x ``size``: a list of (L_n, 4) -> (sum L_n, 3, size, size).
+
+    R-CNN warped every proposal to its network's full input, 227x227 for
+    AlexNet, about the size of the images that SPP-net and Fast R-CNN read
+    whole; ours are 64x64, the size of the scenes.
+    """
     rois = torch.cat([torch.cat([torch.full((len(b), 1), float(n), device=b.device), context_boxes(b)], 1)
                       for n, b in enumerate(boxes)])
-    return warp(images, rois.to(images), WINDOW)
+    return warp(images, rois.to(images), size)
 
 
 def _labels(proposals, target, threshold):
@@ -55,10 +63,10 @@ def _labels(proposals, target, threshold):
     return torch.where(best >= threshold, target["labels"][index], 0), index
 
 
-def finetune_regions(scenes: DetectionSet, proposals: list, fg_iou: float = 0.5, per_image: int = 16,
-                     fg_fraction: float = 0.25, seed: int = 0):
+def finetune_regions(scenes: DetectionSet, proposals: list, fg_iou: float = 0.5, per_image: int = 8,
+                     fg_fraction: float = 0.25, size: int = SIZE, seed: int = 0):
     """Stage 1's data: per image ``per_image`` warped proposals (the true boxes among them), up to
-    ``fg_fraction`` foreground. -> TensorDataset of (crops (M, 3, 32, 32), labels (M,))."""
+    ``fg_fraction`` foreground, warped to ``size``. -> TensorDataset of (crops (M, 3, size, size), labels (M,))."""
     g = torch.Generator().manual_seed(seed)
     chosen, labels = [], []
     for boxes, target in zip(proposals, scenes.targets):
@@ -70,11 +78,11 @@ def finetune_regions(scenes: DetectionSet, proposals: list, fg_iou: float = 0.5,
         keep = torch.cat([fg, bg])
         chosen.append(boxes[keep])
         labels.append(label[keep])
-    return torch.utils.data.TensorDataset(warp_regions(scenes.images, chosen), torch.cat(labels))
+    return torch.utils.data.TensorDataset(warp_regions(scenes.images, chosen, size), torch.cat(labels))
 
 
 def features(cnn: nn.Sequential, crops: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """The CNN's last hidden layer (all but its classifier) on crops (M, 3, 32, 32): (M, hidden), on the CPU."""
+    """The CNN's last hidden layer (all but its classifier) on crops (M, 3, S, S): (M, hidden), on the CPU."""
     body = cnn[:-1]
     device = device_of(cnn)
     with evaluating(cnn), torch.no_grad():
@@ -165,16 +173,25 @@ def regression_examples(proposals: list, scenes: DetectionSet, min_iou: float = 
 
 
 class RCNN(nn.Module):
-    """The trained pipeline: ``forward(images, proposals)`` -> detections per image (torchvision's format).
+    """The pipeline: ``forward(images, proposals)`` -> detections per image (torchvision's format).
 
-    ``cnn``: the fine-tuned window classifier; ``svm``: Linear(hidden, C);
-    ``regressor``: Linear(hidden, 4C).
+    ``cnn``: :func:`cnncourse.backbone.conv_backbone` of ``widths`` (the
+    backbone the two-stage detectors share) on a region warped to ``size`` x ``size``, then
+    a hidden layer of ``hidden`` and the C + 1 class scores; ``svm``:
+    Linear(hidden, C); ``regressor``: Linear(hidden, 4C); all three filled by
+    :func:`train_rcnn`.
     """
 
-    def __init__(self, cnn: nn.Sequential, svm: nn.Linear, regressor: nn.Linear, nms_thresh: float = 0.3,
+    def __init__(self, widths=(16, 32, 64), hidden: int = 256, size: int = SIZE, nms_thresh: float = 0.3,
                  detections_per_img: int = 100):
+        from cnncourse.backbone import conv_backbone
+
         super().__init__()
-        self.cnn, self.svm, self.regressor = cnn, svm, regressor
+        self.size = size
+        cells = (size // 2 ** len(widths)) ** 2
+        self.cnn = nn.Sequential(conv_backbone(3, widths), nn.Flatten(), nn.Linear(widths[-1] * cells, hidden),
+                                 nn.ReLU(inplace=True), nn.Linear(hidden, NUM_CLASSES + 1))
+        self.svm, self.regressor = nn.Linear(hidden, NUM_CLASSES), nn.Linear(hidden, 4 * NUM_CLASSES)
         self.nms_thresh, self.detections_per_img = nms_thresh, detections_per_img
 
     def forward(self, images: torch.Tensor, proposals: list) -> list:
@@ -182,7 +199,7 @@ class RCNN(nn.Module):
             raise ValueError(f"RCNN: proposals must hold one (P, 4) tensor per image, {len(images)}; "
                              f"got {len(proposals)}")
         proposals = [p.to(images.device, images.dtype) for p in proposals]
-        x = self.cnn[:-1](warp_regions(images, proposals))
+        x = self.cnn[:-1](warp_regions(images, proposals, self.size))
         scores, deltas = self.svm(x), self.regressor(x).view(len(x), NUM_CLASSES, 4)
         results = []
         for boxes, s, d in zip(proposals, scores.split([len(p) for p in proposals]),
@@ -196,26 +213,24 @@ class RCNN(nn.Module):
         return results
 
 
-def train_rcnn(scenes: DetectionSet, proposals: list, *, epochs: int, lr: float, widths=(16, 32), hidden: int = 64,
-               seed: int = 0, progress: bool | None = None, device=None) -> RCNN:
-    """The three stages on ``scenes`` with their ``proposals`` (one (P, 4) tensor per scene): see the module docstring.
-
-    The CNN is :func:`cnncourse.detection.sliding.window_classifier` of
-    ``widths`` and ``hidden``, fine-tuned for ``epochs`` at ``lr`` on ``device``.
-    """
-    from cnncourse.detection.sliding import window_classifier
+def train_rcnn(model: RCNN, scenes: DetectionSet, proposals: list, *, epochs: int, lr: float,
+               regions_per_image: int = 8, seed: int = 0, progress: bool | None = None) -> RCNN:
+    """The three stages on ``scenes`` with their ``proposals`` (one (P, 4) tensor per scene), in place; see the
+    module docstring. The CNN is fine-tuned for ``epochs`` at ``lr`` where ``model`` lives; returns it in eval mode."""
     from cnncourse.train import fit_cosine
 
     if len(proposals) != len(scenes):
         raise ValueError(f"train_rcnn: proposals must hold one (P, 4) tensor per scene, {len(scenes)}; "
                          f"got {len(proposals)}")
-    torch.manual_seed(seed)
-    cnn = window_classifier(widths=widths, hidden=hidden).to(device or "cpu")
-    fit_cosine(cnn, finetune_regions(scenes, proposals, seed=seed), epochs=epochs, lr=lr, batch_size=64,
-               seed=seed, progress=progress)
+    regions = finetune_regions(scenes, proposals, per_image=regions_per_image, size=model.size, seed=seed)
+    fit_cosine(model.cnn, regions, epochs=epochs, lr=lr, batch_size=64, seed=seed, progress=progress)
     boxes, targets = svm_targets(proposals, scenes)
-    svm = train_svms(features(cnn, warp_regions(scenes.images, boxes)), targets)
+    svm = train_svms(features(model.cnn, warp_regions(scenes.images, boxes, model.size)), targets)
     boxes, truths, labels = regression_examples(proposals, scenes)
-    regressor = fit_box_regressors(features(cnn, warp_regions(scenes.images, boxes)), torch.cat(boxes), truths,
-                                   labels)
-    return RCNN(cnn, svm, regressor).to(device_of(cnn)).eval()
+    regressor = fit_box_regressors(features(model.cnn, warp_regions(scenes.images, boxes, model.size)),
+                                   torch.cat(boxes), truths, labels)
+    with torch.no_grad():
+        for mine, fitted in ((model.svm, svm), (model.regressor, regressor)):
+            mine.weight.copy_(fitted.weight)
+            mine.bias.copy_(fitted.bias)
+    return model.eval()

@@ -121,7 +121,8 @@ class RegionProposalNetwork(nn.Module):
             scores_all.append(scores[keep])
         return boxes_all, scores_all
 
-    def _targets(self, anchors, targets):
+    def assign_targets_to_anchors(self, anchors, targets):
+        """Per image, each anchor's label (1 positive, 0 negative, -1 ignored) and the codes of its object."""
         labels, regression = [], []
         for target in targets:
             truths = target["boxes"].to(anchors)
@@ -150,7 +151,7 @@ class RegionProposalNetwork(nn.Module):
             if targets is None:
                 raise ValueError("RegionProposalNetwork: training mode needs targets (one dict with 'boxes' per "
                                  "image); got None")
-            labels, regression = self._targets(anchors, targets)
+            labels, regression = self.assign_targets_to_anchors(anchors, targets)
             positives, negatives = sample_balanced(labels, self.batch_size_per_image, self.positive_fraction)
             loss_objectness, loss_box = rpn_loss(objectness.flatten(), deltas.reshape(-1, 4), labels, regression,
                                                  positives, negatives)

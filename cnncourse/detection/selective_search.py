@@ -34,6 +34,8 @@ from scipy import ndimage
 from skimage import color
 from skimage.segmentation import felzenszwalb
 
+from cnncourse.boxes import box_iou
+
 COLOUR_BINS, TEXTURE_BINS, ORIENTATIONS = 25, 10, 8
 SIMILARITIES = {"c": "colour", "t": "texture", "s": "size", "f": "fill"}
 FAST = {"colour_spaces": ("hsv", "lab"), "scales": (50, 100), "similarity_sets": ("ctsf", "tsf")}
@@ -156,3 +158,47 @@ def selective_search(image, colour_spaces=FAST["colour_spaces"], scales=FAST["sc
     ranked.sort(key=lambda item: item[0])
     unique = list(dict.fromkeys(box for _, box in ranked))
     return torch.tensor(unique, dtype=torch.float32).reshape(-1, 4)
+
+
+def opencv_selective_search(image) -> torch.Tensor:
+    """OpenCV contrib's selective search in its fast mode, the reference: (K, 4) xyxy float32, its order.
+
+    Needs ``opencv-contrib-python-headless`` (pinned in requirements.txt);
+    runs on one thread, as the course's does.
+    """
+    try:
+        import cv2
+        search = cv2.ximgproc.segmentation.createSelectiveSearchSegmentation()
+    except (ImportError, AttributeError) as error:
+        raise ImportError("opencv_selective_search: needs OpenCV's contrib modules (pip install "
+                          "opencv-contrib-python-headless)") from error
+    if not isinstance(image, torch.Tensor) or image.dim() != 3 or image.shape[0] != 3:
+        got = tuple(image.shape) if isinstance(image, torch.Tensor) else type(image).__name__
+        raise ValueError(f"opencv_selective_search: image must be a (3, H, W) tensor in [0, 1]; got {got}")
+    cv2.setNumThreads(1)
+    bgr = (image.detach().cpu().clamp(0, 1).permute(1, 2, 0).flip(-1).numpy() * 255).astype("uint8").copy()
+    search.setBaseImage(bgr)
+    search.switchToSelectiveSearchFast()
+    xywh = torch.tensor(search.process(), dtype=torch.float32).reshape(-1, 4)
+    return torch.cat([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1)
+
+
+def proposal_recall(proposals: list, truths: list, counts, iou_threshold: float = 0.5) -> list:
+    """The fraction of objects that one of the first k proposals covers at ``iou_threshold``, for each k of ``counts``.
+
+    ``proposals`` and ``truths``: one (P, 4) and one (G, 4) tensor per image,
+    the proposals best-ranked first.
+    """
+    if len(proposals) != len(truths):
+        raise ValueError(f"proposal_recall: need one proposal tensor per image of truths, {len(truths)}; "
+                         f"got {len(proposals)}")
+    best = []
+    for p, t in zip(proposals, truths):
+        iou = box_iou(t, p) if len(p) and len(t) else torch.zeros(len(t), len(p))
+        best.append(iou)
+    total = sum(len(t) for t in truths)
+    recall = []
+    for k in counts:
+        found = sum(int((iou[:, :k].max(1).values >= iou_threshold).sum()) if iou.shape[1] else 0 for iou in best)
+        recall.append(found / max(total, 1))
+    return recall

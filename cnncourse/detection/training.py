@@ -86,3 +86,24 @@ def detect(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 64, p
             out = model(images[i:i + batch_size].to(device), **extra)
             results.extend({k: v.cpu() for k, v in r.items()} for r in out)
     return results
+
+
+def seconds_per_image(model: torch.nn.Module, images: torch.Tensor, proposals=None, repeat: int = 3) -> float:
+    """Mean seconds to detect in one image, images given one at a time (as the papers time them).
+
+    Each image is timed with :func:`cnncourse.timing.time_ms` (median of
+    ``repeat``) on PyTorch's kernels, in eval mode; ``proposals`` (one
+    (P, 4) tensor per image) go with their image, and computing them is not
+    included.
+    """
+    from cnncourse.timing import time_ms
+
+    _check_proposals("seconds_per_image", proposals, len(images))
+    device = device_of(model)
+    times = []
+    with evaluating(model), torch.no_grad(), use_kernels("torch"):
+        for i in range(len(images)):
+            image = images[i:i + 1].to(device)
+            extra = {} if proposals is None else {"proposals": [proposals[i].to(device)]}
+            times.append(time_ms(lambda: model(image, **extra), repeat=repeat, min_time=0.02))
+    return sum(times) / len(times) / 1000

@@ -38,9 +38,11 @@ from cnncourse.runtime import device as default_device
 from cnncourse.runtime import profile as current_profile
 from cnncourse.runtime import seed_everything
 from cnncourse.zoo.recipes import RECIPES, Recipe
+from cnncourse.zoo.detectors import DETECTORS
 from cnncourse.zoo.segmenters import SEGMENTERS
 
 RECIPES.update(SEGMENTERS)  # one registry: the tests patch this dict
+RECIPES.update(DETECTORS)
 
 FORMAT = 1  # bump when the cache layout changes
 

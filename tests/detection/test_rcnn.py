@@ -56,7 +56,9 @@ def test_the_pipeline_trains_and_detects_with_proposals():
     scenes = detection_scenes(12, seed=3)
     proposals = [torch.cat([t["boxes"] + 1.5, t["boxes"] - 1.0, torch.tensor([[0.0, 0, 20, 20]])])
                  for t in scenes.targets]
-    model = rcnn.train_rcnn(scenes, proposals, epochs=1, lr=1e-3, widths=(4, 8), hidden=16, progress=False)
+    torch.manual_seed(0)
+    model = rcnn.train_rcnn(rcnn.RCNN((4, 8, 8), 16, size=32), scenes, proposals, epochs=1, lr=1e-3, progress=False)
+    assert not model.training and model.svm.weight.abs().sum() > 0 and model.regressor.weight.abs().sum() > 0
     with torch.no_grad():
         results = model(scenes.images[:4], proposals[:4])
     assert len(results) == 4

@@ -6,6 +6,7 @@ import torch
 from cnncourse import data
 from cnncourse.boxes import box_iou
 from cnncourse.detection import selective_search
+from cnncourse.detection.selective_search import opencv_selective_search, proposal_recall
 
 
 def two_rectangles():
@@ -52,14 +53,8 @@ def test_bad_input_is_named(kwargs, message):
 
 
 def opencv_fast(image):
-    """OpenCV contrib's selective search, fast mode, as (K, 4) xyxy."""
-    cv2 = pytest.importorskip("cv2")
-    cv2.setNumThreads(1)
-    search = cv2.ximgproc.segmentation.createSelectiveSearchSegmentation()
-    search.setBaseImage((image.permute(1, 2, 0).flip(-1).numpy() * 255).astype("uint8").copy())  # BGR
-    search.switchToSelectiveSearchFast()
-    xywh = torch.tensor(search.process(), dtype=torch.float32).reshape(-1, 4)
-    return torch.cat([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], 1)
+    pytest.importorskip("cv2")
+    return opencv_selective_search(image)
 
 
 def test_recall_matches_opencvs_at_a_similar_number_of_proposals():
@@ -71,3 +66,11 @@ def test_recall_matches_opencvs_at_a_similar_number_of_proposals():
         proposals[name] = sum(len(search(scene["image"])) for scene in list(scenes)[:5])
     assert recall["ours"] >= recall["opencv"] - 0.05, recall
     assert proposals["ours"] < 3 * proposals["opencv"], proposals
+
+
+def test_proposal_recall_counts_objects_covered_by_the_first_k():
+    truths = [torch.tensor([[0.0, 0, 10, 10], [20, 20, 30, 30]]), torch.tensor([[5.0, 5, 9, 9]])]
+    proposals = [torch.tensor([[50.0, 50, 60, 60], [0, 0, 10, 10], [20, 20, 31, 30]]), torch.zeros(0, 4)]
+    assert proposal_recall(proposals, truths, (1, 2, 3)) == [0.0, 1 / 3, 2 / 3]
+    with pytest.raises(ValueError, match="one proposal tensor per image of truths, 2; got 1"):
+        proposal_recall(proposals[:1], truths, (1,))

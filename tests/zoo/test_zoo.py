@@ -117,3 +117,22 @@ def test_the_command_line_trains_then_loads_and_prints_the_scores(tiny, capsys):
     with pytest.raises(SystemExit):
         main(["no_such_net"])
     assert "unknown network(s) ['no_such_net']" in capsys.readouterr().err
+
+
+def test_every_detector_is_registered_scored_on_one_test_set_and_detects():
+    import torch
+
+    from cnncourse.zoo.detectors import DETECTORS
+    assert set(DETECTORS) <= set(zoo.list())
+    for profile in ("quick", "full"):
+        tests = {(zoo.settings(n, profile)["test_scenes"], zoo.settings(n, profile)["data_seed"]) for n in DETECTORS}
+        assert len(tests) == 1, "every detector is scored on the same test scenes"
+    images, boxes = torch.rand(2, 3, 64, 64), [torch.tensor([[4.0, 4, 30, 30]])] * 2
+    for name, recipe in DETECTORS.items():
+        model = recipe.build().eval()
+        with torch.no_grad():
+            if not hasattr(model, "rpn"):  # R-CNN
+                out = model(images, boxes)
+            else:
+                out = model(images) if model.rpn is not None else model(images, proposals=boxes)
+        assert len(out) == 2 and all({"boxes", "scores", "labels"} <= set(r) for r in out), name

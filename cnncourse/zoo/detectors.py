@@ -1,0 +1,96 @@
+"""The zoo's detectors: R-CNN, SPP-net, Fast R-CNN and Faster R-CNN on the same shapes scenes.
+
+Each is trained on :func:`cnncourse.detection.scenes.detection_scenes` (64x64,
+one to three objects) and scored on the same test scenes by mAP at IoU 0.5
+(``map50``) and over COCO's thresholds (``map_coco``), so that the chapters
+can set them side by side. The detectors that read proposals (R-CNN, SPP-net,
+Fast R-CNN) take selective search's (:func:`proposals`, computed once per
+process for a set of scenes) and train on fewer scenes than Faster R-CNN in
+both profiles, since selective search costs about 45 ms a scene on a CPU.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from cnncourse.detection import COCO_THRESHOLDS, mean_average_precision, selective_search
+from cnncourse.detection import scenes as det_scenes
+from cnncourse.detection.rcnn import RCNN, train_rcnn
+from cnncourse.detection.training import detect, train_detector
+from cnncourse.detection.two_stage import two_stage
+from cnncourse.runtime import device_of
+from cnncourse.zoo.recipes import Recipe
+
+SCENES = {"train_scenes": {"quick": 250, "full": 4000}, "test_scenes": {"quick": 80, "full": 1000},
+          "data_seed": 10, "epochs": {"quick": 6, "full": 24}, "lr": 2e-3, "batch_size": 16}
+# the detectors fed by selective search: fewer scenes (its proposals cost about 45 ms a scene on a CPU)
+PROPOSED = {**SCENES, "train_scenes": {"quick": 100, "full": 2000}, "epochs": {"quick": 6, "full": 16},
+            "proposals": "selective_search_fast"}
+RCNN_SETTINGS = {**PROPOSED, "epochs": {"quick": 3, "full": 12}, "lr": 1e-3, "widths": (16, 32, 64), "hidden": 256,
+                 "warp": 64, "regions_per_image": 8}
+
+
+@functools.lru_cache(maxsize=4)
+def _scene_set(n: int, seed: int) -> det_scenes.DetectionSet:
+    return det_scenes.detection_scenes(n, seed=seed)
+
+
+def scene_sets(settings) -> tuple:
+    """The training and test scenes of ``settings`` (the test scenes from the next seed)."""
+    return (_scene_set(settings["train_scenes"], settings["data_seed"]),
+            _scene_set(settings["test_scenes"], settings["data_seed"] + 1))
+
+
+@functools.lru_cache(maxsize=4)
+def _proposals(n: int, seed: int) -> tuple:
+    return tuple(selective_search(image) for image in _scene_set(n, seed).images)
+
+
+def proposals(n: int, seed: int) -> list:
+    """Selective search's proposals (fast mode) for the ``n`` scenes of ``seed``, computed once per process."""
+    return list(_proposals(n, seed))
+
+
+def _score(results, test) -> dict:
+    return {"map50": round(mean_average_precision(results, test.targets), 4),
+            "map_coco": round(mean_average_precision(results, test.targets, COCO_THRESHOLDS), 4)}
+
+
+def _train_two_stage(model, settings, progress) -> dict:
+    train, test = scene_sets(settings)
+    needs = model.rpn is None
+    train_props = proposals(settings["train_scenes"], settings["data_seed"]) if needs else None
+    test_props = proposals(settings["test_scenes"], settings["data_seed"] + 1) if needs else None
+    train_detector(model, train, epochs=settings["epochs"], lr=settings["lr"], batch_size=settings["batch_size"],
+                   proposals=train_props, progress=progress)
+    return _score(detect(model, test.images, proposals=test_props), test)
+
+
+def _train_rcnn(model, settings, progress) -> dict:
+    train, test = scene_sets(settings)
+    train_rcnn(model, train, proposals(settings["train_scenes"], settings["data_seed"]), epochs=settings["epochs"],
+               lr=settings["lr"], regions_per_image=settings["regions_per_image"], progress=progress)
+    test_props = proposals(settings["test_scenes"], settings["data_seed"] + 1)
+    with torch.no_grad():
+        results = model(test.images.to(device_of(model)), test_props)
+    return _score([{k: v.cpu() for k, v in r.items()} for r in results], test)
+
+
+DETECTORS: dict[str, Recipe] = {
+    "rcnn_shapes": Recipe(
+        "R-CNN: selective search, the two-stage detectors' backbone fine-tuned on proposals warped to 64x64, "
+        "linear SVMs, ridge box regressors", lambda: RCNN(RCNN_SETTINGS["widths"], RCNN_SETTINGS["hidden"], RCNN_SETTINGS["warp"]), _train_rcnn,
+        RCNN_SETTINGS),
+    "spp_net_shapes": Recipe(
+        "SPP-net: selective search, one feature map, a 1x1 + 2x2 + 4x4 max-pooling pyramid per region, trained end "
+        "to end here (the paper trained SVMs on the pooled features)",
+        lambda: two_stage("spp_net"), _train_two_stage, {**PROPOSED, "pooler": "spp"}),
+    "fast_rcnn_shapes": Recipe(
+        "Fast R-CNN: selective search, RoI pooling to 4x4 on a stride-8 map, classes and boxes trained jointly",
+        lambda: two_stage("fast_rcnn"), _train_two_stage, {**PROPOSED, "pooler": "roi_pool"}),
+    "faster_rcnn_shapes": Recipe(
+        "Faster R-CNN: a region proposal network with nine anchors per cell on the shared map, then Fast R-CNN's "
+        "head; four losses", lambda: two_stage("faster_rcnn"), _train_two_stage, {**SCENES, "pooler": "roi_pool"}),
+}
