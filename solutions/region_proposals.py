@@ -1,0 +1,42 @@
+"""Exercises for the chapter *Region proposals: selective search, R-CNN and SPP-net*.
+
+Grade them with ``make grade`` (or ``pytest tests/grading -k region_proposals --impl=exercises``).
+"""
+
+import torch
+
+
+def encode(boxes, references, weights):
+    """The box coder: each box (N, 4) relative to its reference box (N, 4), both (x1, y1, x2, y2).
+
+    With centres (x, y), widths w and heights h of the boxes and (px, py,
+    pw, ph) of the references, and weights (wx, wy, ww, wh), return (N, 4):
+    tx = wx (x - px) / pw, ty = wy (y - py) / ph,
+    tw = ww log(w / pw), th = wh log(h / ph).
+    """
+    ### BEGIN SOLUTION
+    wx, wy, ww, wh = weights
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    x, y = boxes[:, 0] + 0.5 * w, boxes[:, 1] + 0.5 * h
+    pw, ph = references[:, 2] - references[:, 0], references[:, 3] - references[:, 1]
+    px, py = references[:, 0] + 0.5 * pw, references[:, 1] + 0.5 * ph
+    return torch.stack([wx * (x - px) / pw, wy * (y - py) / ph, ww * torch.log(w / pw), wh * torch.log(h / ph)], 1)
+    ### END SOLUTION
+
+
+def hinge_loss(scores, targets):
+    """The hinge loss of R-CNN's linear SVMs: scores and targets (M, C), targets in {-1, 0, +1}.
+
+    Each column is one class's SVM: example m is a positive (+1) or a
+    negative (-1) of class c, or left out of that SVM (0, a proposal between
+    the positive and negative IoU thresholds). Return the mean of
+    max(0, 1 - y * f(x)) over the entries whose target is not 0 (a scalar
+    tensor; 0 if there are none).
+
+    Hint: compute the loss everywhere, multiply by (targets != 0), divide by
+    the number of those entries, at least 1.
+    """
+    ### BEGIN SOLUTION
+    used = (targets != 0).to(scores.dtype)
+    return (torch.relu(1 - targets * scores) * used).sum() / used.sum().clamp(min=1)
+    ### END SOLUTION
