@@ -87,8 +87,12 @@ def yolo_loss(output: torch.Tensor, target: torch.Tensor, boxes_per_cell: int = 
     enter through their square roots (clamped at 0 from below).
     """
     fn = "yolo_loss"
+    for name, value in (("output", output), ("target", target)):
+        if not isinstance(value, torch.Tensor) or value.dim() != 4:
+            got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+            raise ValueError(f"{fn}: {name} must be a 4-d tensor (N, S, S, channels); got {got}")
     num_classes = target.shape[-1] - 5
-    _check_grid(fn, output.shape[1] if output.dim() == 4 else 0, boxes_per_cell, max(num_classes, 0))
+    _check_grid(fn, output.shape[1], boxes_per_cell, max(num_classes, 0))
     predicted, classes = _split(fn, output, boxes_per_cell, num_classes)
     if target.shape[:3] != output.shape[:3]:
         raise ValueError(f"{fn}: target must be (N, S, S, 5 + C) with the output's N, S: {tuple(output.shape[:3])}; "

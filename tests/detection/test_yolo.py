@@ -56,6 +56,8 @@ def test_each_term_of_the_loss_by_hand():
     (lambda: yolo_targets(BOXES, LABELS[:1], 112), r"boxes and labels must be lists of one tensor per image"),
     (lambda: yolo_targets([torch.tensor([[0.0, 0, 8, 8]])], [torch.tensor([3])], 112, num_classes=3),
      r"labels must be in \[0, 3\) \(num_classes\)"),
+    (lambda: yolo_loss(torch.zeros(7, 7, 12), torch.zeros(1, 7, 7, 8)),
+     r"yolo_loss: output must be a 4-d tensor \(N, S, S, channels\); got \(7, 7, 12\)"),
     (lambda: yolo_loss(torch.zeros(1, 7, 7, 12), torch.zeros(1, 7, 7, 8)), r"output must be \(N, S, S, 5B \+ C\) = "
                                                                           r"\(N, S, S, 13\) for B = 2, C = 3"),
     (lambda: yolo_targets(BOXES, LABELS, 112, grid=0), r"grid must be a positive int; got 0"),
