@@ -7,15 +7,11 @@ import torchvision.ops as tv
 
 from cnncourse.detection import average_precision as reference_ap
 
+from tests.grading.boxes import random_boxes
+
 NMS = pytest.mark.forbid("torchvision.ops.nms", "torchvision.ops.batched_nms", "cnncourse.detection.nms",
                          "cnncourse.detection.nms_loop", "cnncourse.detection.batched_nms")
 AP = pytest.mark.forbid("cnncourse.detection.average_precision", "sklearn.metrics.average_precision_score")
-
-
-def random_boxes(n, seed, size=40.0):
-    g = torch.Generator().manual_seed(seed)
-    xy = torch.rand(n, 2, generator=g) * size
-    return torch.cat([xy, xy + torch.rand(n, 2, generator=g) * size / 2 + 1], 1)
 
 
 @NMS
@@ -48,7 +44,7 @@ def test_nms_only_kept_boxes_suppress(submission):
 @pytest.mark.points(3)
 @pytest.mark.parametrize("seed, threshold", [(0, 0.5), (1, 0.3), (2, 0.7)])
 def test_nms_equals_torchvision_on_random_boxes(submission, seed, threshold):
-    boxes = random_boxes(60, seed)
+    boxes = random_boxes(60, seed, 40.0, 1.0)
     scores = torch.randperm(60, generator=torch.Generator().manual_seed(seed)).float() / 60  # distinct
     keep = submission("boxes_nms_map").nms(boxes, scores, threshold)
     assert keep.dtype == torch.int64, f"indices must be int64; got {keep.dtype}"

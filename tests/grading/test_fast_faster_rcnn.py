@@ -6,17 +6,13 @@ import torchvision.ops as tv
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 
+from tests.grading.boxes import random_boxes
+
 ROI_POOL = pytest.mark.forbid("torchvision.ops.roi_pool", "torchvision.ops.RoIPool", "cnncourse.detection.roi_pool",
                               "torchvision.ops.roi_align", "cnncourse.detection.roi_align")
 ANCHORS = pytest.mark.forbid("cnncourse.detection.generate_anchors", "cnncourse.detection.grid_anchors",
                              "cnncourse.detection.cell_anchors",
                              "torchvision.models.detection.anchor_utils.AnchorGenerator")
-
-
-def boxes_inside(k, seed, size=60.0):
-    g = torch.Generator().manual_seed(seed)
-    corner = torch.rand(k, 2, generator=g) * size * 0.6
-    return torch.cat([corner, corner + torch.rand(k, 2, generator=g) * size * 0.4], 1)
 
 
 @ROI_POOL
@@ -33,7 +29,7 @@ def test_roi_pool_by_hand(submission):
 def test_roi_pool_equals_torchvision(submission, seed, size, scale):
     g = torch.Generator().manual_seed(seed)
     features = torch.randn(5, 8, 8, generator=g)
-    boxes = boxes_inside(12, seed, 8 / scale)
+    boxes = random_boxes(12, seed, 8 / scale)
     got = submission("fast_faster_rcnn").roi_pool(features, boxes, size, scale)
     expected = tv.roi_pool(features[None], [boxes], size, scale)
     assert got.shape == expected.shape, f"expected {tuple(expected.shape)}; got {tuple(got.shape)}"

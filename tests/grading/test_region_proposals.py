@@ -4,16 +4,12 @@ import pytest
 import torch
 from torchvision.models.detection import _utils as tv_utils
 
+from tests.grading.boxes import random_boxes
+
 ENCODE = pytest.mark.forbid("cnncourse.detection.BoxCoder", "torchvision.models.detection._utils.BoxCoder",
                             "torchvision.models.detection._utils.encode_boxes")
 HINGE = pytest.mark.forbid("cnncourse.detection.rcnn.hinge_loss", "torch.nn.functional.hinge_embedding_loss",
                            "torch.nn.functional.multi_margin_loss")
-
-
-def boxes_inside(k, seed, size=60.0):
-    g = torch.Generator().manual_seed(seed)
-    corner = torch.rand(k, 2, generator=g) * size * 0.6
-    return torch.cat([corner, corner + torch.rand(k, 2, generator=g) * size * 0.4], 1)
 
 
 @ENCODE
@@ -28,7 +24,7 @@ def test_encode_by_hand(submission):
 @pytest.mark.points(3)
 @pytest.mark.parametrize("weights", [(1.0, 1.0, 1.0, 1.0), (10.0, 10.0, 5.0, 5.0)])
 def test_encode_equals_torchvisions_box_coder(submission, weights):
-    boxes, references = boxes_inside(20, 4) + 0.5, boxes_inside(20, 5) + 0.5
+    boxes, references = random_boxes(20, 4) + 0.5, random_boxes(20, 5) + 0.5
     boxes[:, 2:] += 1
     references[:, 2:] += 1
     got = submission("region_proposals").encode(boxes, references, weights)
