@@ -1,6 +1,6 @@
 """R-CNN (Girshick et al., 2014): a CNN on every warped proposal, linear SVMs, box regression.
 
-The pipeline, trained in three separate stages as in the paper:
+The pipeline, trained in three separate stages as in the paper (where ours differs, it says so):
 
 1. **Fine-tune the CNN** (the two-stage detectors' backbone and a hidden layer, :class:`RCNN`)
    on warped proposals (:func:`~cnncourse.detection.scenes.warp`, each box
@@ -9,12 +9,14 @@ The pipeline, trained in three separate stages as in the paper:
    mini-batches hold a quarter of foreground (:func:`finetune_regions`).
 2. **Train one linear SVM per class** on the CNN's last hidden features (:func:`features`): the
    true boxes are the positives, proposals overlapping no object of the class by 0.3 IoU or more the
-   negatives, the hinge loss with an L2 penalty (:func:`hinge_loss`, :func:`train_svms`).
-3. **Fit a box regressor per class**: ridge regression from the same features to the
-   (tx, ty, tw, th) of proposals within 0.6 IoU of an object (:func:`fit_box_regressors`).
+   negatives, the hinge loss with an L2 penalty (:func:`hinge_loss`, :func:`train_svms`), by
+   full-batch gradient descent on every negative (the paper mined hard negatives with liblinear).
+3. **Fit a box regressor per class**: ridge regression to the (tx, ty, tw, th) of proposals
+   within 0.6 IoU of an object (:func:`fit_box_regressors`), from the same last hidden features
+   (the paper regressed from pool5, the last convolutional features, with lambda 1000).
 
 Detection (:meth:`RCNN.forward`) warps every proposal, scores it with each SVM, moves its box
-with that class's regressor and keeps the best by NMS per class (IoU 0.3, the paper's). Every
+with that class's regressor and keeps the best by NMS per class (IoU 0.3, the released code's). Every
 proposal is a full CNN pass: the cost Fast R-CNN removes.
 """
 
@@ -46,9 +48,10 @@ def context_boxes(boxes: torch.Tensor, context: float = CONTEXT) -> torch.Tensor
 def warp_regions(images: torch.Tensor, boxes: list, size: int = SIZE) -> torch.Tensor:
     """Every box of every image, with context, warped to ``size`` x ``size``: a list of (L_n, 4) -> (sum L_n, 3, size, size).
 
-    R-CNN warped every proposal to its network's full input, 227x227 for
-    AlexNet, about the size of the images that SPP-net and Fast R-CNN read
-    whole; ours are 64x64, the size of the scenes.
+    R-CNN warped every proposal to its network's input, 227x227 for
+    AlexNet, with 16 pixels of context, much smaller than the whole images
+    (about 600x1000) that Fast R-CNN reads; ours are 64x64, the size of the
+    scenes, which makes each proposal relatively costlier than in R-CNN.
     """
     rois = torch.cat([torch.cat([torch.full((len(b), 1), float(n), device=b.device), context_boxes(b)], 1)
                       for n, b in enumerate(boxes)])

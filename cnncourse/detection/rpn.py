@@ -98,8 +98,8 @@ class RegionProposalNetwork(nn.Module):
         self.box_coder = BoxCoder((1.0, 1.0, 1.0, 1.0))
         self.matcher = Matcher(fg_iou_thresh, bg_iou_thresh, allow_low_quality_matches=True)
         self.batch_size_per_image, self.positive_fraction = batch_size_per_image, positive_fraction
-        self._pre = pre_nms_top_n or {"training": 600, "testing": 300}
-        self._post = post_nms_top_n or {"training": 300, "testing": 100}
+        self.pre_nms_top_n = pre_nms_top_n or {"training": 600, "testing": 300}
+        self.post_nms_top_n = post_nms_top_n or {"training": 300, "testing": 100}
         self.nms_thresh, self.min_size = nms_thresh, min_size
 
     def anchors(self, feature_size, image_size, device=None) -> torch.Tensor:
@@ -109,14 +109,14 @@ class RegionProposalNetwork(nn.Module):
 
     def _filter(self, proposals, objectness, image_size):
         mode = "training" if self.training else "testing"
-        top = objectness.topk(min(self._pre[mode], objectness.shape[1]), dim=1).indices
+        top = objectness.topk(min(self.pre_nms_top_n[mode], objectness.shape[1]), dim=1).indices
         boxes_all = []
         scores_all = []
         for boxes, logits, index in zip(proposals, objectness, top):
             boxes, scores = clip_boxes(boxes[index], image_size), logits[index].sigmoid()
             keep = nonempty(boxes, self.min_size)
             boxes, scores = boxes[keep], scores[keep]
-            keep = nms(boxes, scores, self.nms_thresh)[: self._post[mode]]
+            keep = nms(boxes, scores, self.nms_thresh)[: self.post_nms_top_n[mode]]
             boxes_all.append(boxes[keep])
             scores_all.append(scores[keep])
         return boxes_all, scores_all

@@ -107,3 +107,27 @@ def seconds_per_image(model: torch.nn.Module, images: torch.Tensor, proposals=No
             extra = {} if proposals is None else {"proposals": [proposals[i].to(device)]}
             times.append(time_ms(lambda: model(image, **extra), repeat=repeat, min_time=0.02))
     return sum(times) / len(times) / 1000
+
+
+def macs_per_image(model: torch.nn.Module, image_size=(64, 64), proposals: int = 0) -> int:
+    """Multiply-accumulates to detect in one image with ``proposals`` regions (:func:`cnncourse.analysis.count_macs`).
+
+    R-CNN (a model with a ``cnn`` and a warp ``size``): its CNN on every
+    warped proposal. The two-stage detectors: the backbone once, the RPN's
+    head once if there is one, and the box head and predictor per proposal
+    (Faster R-CNN's own proposals: pass its ``post_nms_top_n`` for testing).
+    """
+    from cnncourse.analysis import count_macs
+
+    device = device_of(model)
+    if hasattr(model, "cnn"):
+        return proposals * count_macs(model.cnn, (3, model.size, model.size), device)
+    h, w = image_size
+    total = count_macs(model.backbone, (3, h, w), device)
+    channels = model.roi_heads.box_head.fc6.in_features
+    per_region = (count_macs(model.roi_heads.box_head, (channels,), device)
+                  + count_macs(model.roi_heads.box_predictor, (model.roi_heads.box_head.fc7.out_features,), device))
+    if model.rpn is not None:
+        c = model.rpn.head.cls_logits.in_channels
+        total += count_macs(model.rpn.head, (c, h // model.stride, w // model.stride), device)
+    return total + proposals * per_region

@@ -153,3 +153,19 @@ def test_bad_arguments_are_named(scenes):
         two_stage("rcnn")
     with pytest.raises(ValueError, match=r"epochs must be a positive int; got 0"):
         train_detector(faster, scenes, epochs=0, lr=1e-3)
+
+
+def test_macs_per_image_count_the_backbone_once_and_the_head_per_proposal():
+    from cnncourse.analysis import count_macs
+    from cnncourse.detection.rcnn import RCNN
+    from cnncourse.detection.training import macs_per_image
+
+    fast = two_stage("fast_rcnn", widths=(8, 16, 16), representation=32)
+    backbone = count_macs(fast.backbone, (3, 64, 64))
+    head = 16 * 16 * 32 + 32 * 32 + 32 * 4 + 32 * 16  # fc6, fc7, classes, boxes
+    assert macs_per_image(fast, (64, 64), 10) == backbone + 10 * head
+    faster = two_stage("faster_rcnn", widths=(8, 16, 16), representation=32)
+    rpn = 8 * 8 * (16 * 16 * 9 + 16 * 9 + 16 * 36)  # the 3x3 conv and the two 1x1s on the 8x8 map
+    assert macs_per_image(faster, (64, 64), 10) == backbone + rpn + 10 * head
+    model = RCNN((8, 16, 16), 32)
+    assert macs_per_image(model, (64, 64), 7) == 7 * count_macs(model.cnn, (3, 64, 64))
