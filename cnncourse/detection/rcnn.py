@@ -84,12 +84,18 @@ def finetune_regions(scenes: DetectionSet, proposals: list, fg_iou: float = 0.5,
     return torch.utils.data.TensorDataset(warp_regions(scenes.images, chosen, size), torch.cat(labels))
 
 
-def features(cnn: nn.Sequential, crops: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """The CNN's last hidden layer (all but its classifier) on crops (M, 3, S, S): (M, hidden), on the CPU."""
+def features(cnn: nn.Sequential, images: torch.Tensor, boxes: list, size: int = SIZE, images_per_step: int = 32,
+             batch_size: int = 512) -> torch.Tensor:
+    """The CNN's last hidden layer (all but its classifier) on every box of every image, warped to ``size``:
+    (sum L_n, hidden), on the CPU. A few images' crops at a time, so that memory stays bounded."""
     body = cnn[:-1]
     device = device_of(cnn)
+    out = []
     with evaluating(cnn), torch.no_grad():
-        return torch.cat([body(crops[i:i + batch_size].to(device)).cpu() for i in range(0, len(crops), batch_size)])
+        for i in range(0, len(images), images_per_step):
+            crops = warp_regions(images[i:i + images_per_step], boxes[i:i + images_per_step], size)
+            out.extend(body(crops[j:j + batch_size].to(device)).cpu() for j in range(0, len(crops), batch_size))
+    return torch.cat(out) if out else torch.zeros(0, cnn[-1].in_features)
 
 
 def hinge_loss(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -202,7 +208,8 @@ class RCNN(nn.Module):
             raise ValueError(f"RCNN: proposals must hold one (P, 4) tensor per image, {len(images)}; "
                              f"got {len(proposals)}")
         proposals = [p.to(images.device, images.dtype) for p in proposals]
-        x = self.cnn[:-1](warp_regions(images, proposals, self.size))
+        crops = warp_regions(images, proposals, self.size)
+        x = torch.cat([self.cnn[:-1](crops[i:i + 512]) for i in range(0, len(crops), 512)])  # bounded memory
         scores, deltas = self.svm(x), self.regressor(x).view(len(x), NUM_CLASSES, 4)
         results = []
         for boxes, s, d in zip(proposals, scores.split([len(p) for p in proposals]),
@@ -228,10 +235,10 @@ def train_rcnn(model: RCNN, scenes: DetectionSet, proposals: list, *, epochs: in
     regions = finetune_regions(scenes, proposals, per_image=regions_per_image, size=model.size, seed=seed)
     fit_cosine(model.cnn, regions, epochs=epochs, lr=lr, batch_size=64, seed=seed, progress=progress)
     boxes, targets = svm_targets(proposals, scenes)
-    svm = train_svms(features(model.cnn, warp_regions(scenes.images, boxes, model.size)), targets)
+    svm = train_svms(features(model.cnn, scenes.images, boxes, model.size), targets)
     boxes, truths, labels = regression_examples(proposals, scenes)
-    regressor = fit_box_regressors(features(model.cnn, warp_regions(scenes.images, boxes, model.size)),
-                                   torch.cat(boxes), truths, labels)
+    regressor = fit_box_regressors(features(model.cnn, scenes.images, boxes, model.size), torch.cat(boxes), truths,
+                                   labels)
     with torch.no_grad():
         for mine, fitted in ((model.svm, svm), (model.regressor, regressor)):
             mine.weight.copy_(fitted.weight)

@@ -73,9 +73,12 @@ def _train_rcnn(model, settings, progress) -> dict:
     train_rcnn(model, train, proposals(settings["train_scenes"], settings["data_seed"]), epochs=settings["epochs"],
                lr=settings["lr"], regions_per_image=settings["regions_per_image"], progress=progress)
     test_props = proposals(settings["test_scenes"], settings["data_seed"] + 1)
+    results = []
     with torch.no_grad():
-        results = model(test.images.to(device_of(model)), test_props)
-    return _score([{k: v.cpu() for k, v in r.items()} for r in results], test)
+        for i in range(0, len(test), 50):  # a few scenes at a time: every proposal is a 64x64 crop
+            out = model(test.images[i:i + 50].to(device_of(model)), test_props[i:i + 50])
+            results.extend({k: v.cpu() for k, v in r.items()} for r in out)
+    return _score(results, test)
 
 
 DETECTORS: dict[str, Recipe] = {
