@@ -30,7 +30,7 @@ from cnncourse.boxes import box_iou
 from cnncourse.detection.coder import BoxCoder
 from cnncourse.detection.nms import batched_nms
 from cnncourse.detection.rpn import clip_boxes
-from cnncourse.detection.scenes import NUM_CLASSES, DetectionSet, warp
+from cnncourse.detection.scenes import NUM_CLASSES, DetectionSet, scale_boxes, warp
 from cnncourse.detection.sliding import CONTEXT
 
 SIZE = 64  # warped regions are as large as the 64x64 scenes the other detectors read whole
@@ -41,8 +41,7 @@ CODER = BoxCoder((1.0, 1.0, 1.0, 1.0))  # R-CNN's regression targets, unweighted
 
 def context_boxes(boxes: torch.Tensor, context: float = CONTEXT) -> torch.Tensor:
     """Boxes (K, 4) enlarged about their centres by ``context`` in each direction."""
-    centre, half = (boxes[:, :2] + boxes[:, 2:]) / 2, (boxes[:, 2:] - boxes[:, :2]) * context / 2
-    return torch.cat([centre - half, centre + half], 1)
+    return scale_boxes(boxes, context)
 
 
 def warp_regions(images: torch.Tensor, boxes: list, size: int = SIZE) -> torch.Tensor:

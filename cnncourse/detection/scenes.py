@@ -94,6 +94,12 @@ def squares(boxes: torch.Tensor, context: float = 1.0) -> torch.Tensor:
     return torch.cat([centre - half, centre + half], 1)
 
 
+def scale_boxes(boxes: torch.Tensor, factor: float) -> torch.Tensor:
+    """Boxes (K, 4) scaled about their centres by ``factor`` in each direction."""
+    centre, half = (boxes[:, :2] + boxes[:, 2:]) / 2, (boxes[:, 2:] - boxes[:, :2]) * factor / 2
+    return torch.cat([centre - half, centre + half], 1)
+
+
 def max_iou(boxes: torch.Tensor, truths: torch.Tensor) -> torch.Tensor:
     """Each box's best IoU with any of ``truths`` (0 where there are none): (K, 4), (G, 4) -> (K,)."""
     if len(truths) == 0 or len(boxes) == 0:

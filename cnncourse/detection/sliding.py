@@ -29,7 +29,7 @@ from torch.utils.data import TensorDataset
 
 from cnncourse.backbone import check_images
 from cnncourse.detection.nms import batched_nms
-from cnncourse.detection.scenes import NUM_CLASSES, DetectionSet, max_iou, squares, warp
+from cnncourse.detection.scenes import NUM_CLASSES, DetectionSet, max_iou, scale_boxes, squares, warp
 from cnncourse.layers import BatchNorm2d, Conv2d, MaxPool2d, convolutionalize
 from cnncourse.runtime import device_of, evaluating
 
@@ -97,9 +97,7 @@ def window_training_set(scenes: DetectionSet, **options) -> TensorDataset:
 
 def inner_boxes(windows: torch.Tensor) -> torch.Tensor:
     """The box a window detects: its centre part, the window shrunk by ``CONTEXT``. (K, 4) -> (K, 4)."""
-    centre = (windows[:, :2] + windows[:, 2:]) / 2
-    half = (windows[:, 2:] - windows[:, :2]) / (2 * CONTEXT)
-    return torch.cat([centre - half, centre + half], 1)
+    return scale_boxes(windows, 1 / CONTEXT)
 
 
 def _pyramid(images: torch.Tensor, scale: float) -> torch.Tensor:
