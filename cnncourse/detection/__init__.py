@@ -12,8 +12,10 @@
   :func:`mask_targets` and :func:`mask_loss`;
 * :mod:`~cnncourse.detection.keypoints`: Mask R-CNN's :func:`keypoint_targets` and :func:`keypoint_loss`;
 * :mod:`~cnncourse.detection.selective_search`: :func:`selective_search`, R-CNN's region proposals;
-* :mod:`~cnncourse.detection.yolo`: YOLO v1's :func:`yolo_targets`, :func:`yolo_loss` and :func:`yolo_decode`;
-* :mod:`~cnncourse.detection.ssd`: SSD's :func:`default_boxes`, :func:`ssd_match` and :func:`hard_negatives`;
+* :mod:`~cnncourse.detection.yolo`: YOLO v1's :func:`yolo_targets`, :func:`yolo_loss` and :func:`yolo_decode`,
+  and the detector :class:`YOLO`;
+* :mod:`~cnncourse.detection.ssd`: SSD's :func:`default_boxes`, :func:`ssd_match` and :func:`hard_negatives`,
+  and the detector :class:`SSD`;
 * :mod:`~cnncourse.detection.metrics`: :func:`average_precision` (VOC 2007, VOC and COCO interpolation),
   :func:`evaluate_detections` (per class, with the curves) and :func:`mean_average_precision`.
 
@@ -23,7 +25,8 @@ with per-image targets, R-CNN's warped crops, a blind baseline), :mod:`~cnncours
 :mod:`~cnncourse.detection.rcnn` (R-CNN: warped proposals, SVMs, box regressors),
 :mod:`~cnncourse.detection.rpn` and :mod:`~cnncourse.detection.roi_heads` (the two stages of
 Faster R-CNN), :mod:`~cnncourse.detection.two_stage` (SPP-net, Fast and Faster R-CNN on one
-backbone) and :mod:`~cnncourse.detection.training` (:func:`train_detector`, :func:`detect`).
+backbone), the single-shot :class:`YOLO` and :class:`SSD`, and
+:mod:`~cnncourse.detection.training` (:func:`train_detector`, :func:`detect`).
 
 Each operation equals its namesake in ``torchvision.ops`` or torchvision's detection
 internals (signature, conventions and results; see ``tests/detection``), and
@@ -40,12 +43,13 @@ from cnncourse.detection.nms import batched_nms, nms, nms_loop
 from cnncourse.detection.ps_roi import ps_roi_align, ps_roi_pool
 from cnncourse.detection.roi import roi_align, roi_pool
 from cnncourse.detection.selective_search import selective_search
-from cnncourse.detection.ssd import default_boxes, hard_negatives, ssd_match
-from cnncourse.detection.yolo import yolo_decode, yolo_loss, yolo_targets
+from cnncourse.detection.ssd import SSD, default_boxes, hard_negatives, ssd_match
+from cnncourse.detection.yolo import YOLO, yolo_decode, yolo_loss, yolo_loss_terms, yolo_targets
 
 __all__ = ["batched_nms", "nms", "nms_loop", "roi_align", "roi_pool", "cell_anchors", "generate_anchors",
            "grid_anchors", "BoxCoder", "Matcher", "sample_balanced", "COCO_THRESHOLDS", "average_precision",
            "evaluate_detections", "mean_average_precision", "selective_search",
-           "yolo_decode", "yolo_loss", "yolo_targets", "default_boxes", "hard_negatives", "ssd_match",
+           "YOLO", "yolo_decode", "yolo_loss", "yolo_loss_terms", "yolo_targets", "SSD", "default_boxes",
+           "hard_negatives", "ssd_match",
            "ps_roi_align", "ps_roi_pool", "fast_rcnn_loss", "mask_loss", "mask_targets", "rpn_loss", "smooth_l1",
            "keypoint_loss", "keypoint_targets"]

@@ -116,6 +116,7 @@ def macs_per_image(model: torch.nn.Module, image_size=(64, 64), proposals: int =
     warped proposal. The two-stage detectors: the backbone once, the RPN's
     head once if there is one, and the box head and predictor per proposal
     (Faster R-CNN's own proposals: pass its ``post_nms_top_n`` for testing).
+    A single-shot detector (YOLO, SSD): one pass of its network.
     """
     from cnncourse.analysis import count_macs
 
@@ -123,6 +124,8 @@ def macs_per_image(model: torch.nn.Module, image_size=(64, 64), proposals: int =
     if hasattr(model, "cnn"):
         return proposals * count_macs(model.cnn, (3, model.size, model.size), device)
     h, w = image_size
+    if not hasattr(model, "roi_heads"):  # a single-shot detector: one pass of the whole network
+        return count_macs(model, (3, h, w), device)
     total = count_macs(model.backbone, (3, h, w), device)
     channels = model.roi_heads.box_head.fc6.in_features
     per_region = (count_macs(model.roi_heads.box_head, (channels,), device)

@@ -21,9 +21,17 @@ one is kept (a limit the paper states).
 from __future__ import annotations
 
 import torch
+from torch import nn
 
+from cnncourse.backbone import WIDTHS, check_images, conv_backbone, fc_head
 from cnncourse.boxes import box_convert, check_boxes, elementwise_box_iou
 from cnncourse.detection.nms import batched_nms
+from cnncourse.detection.scenes import NUM_CLASSES
+from cnncourse.layers import Conv2d, ConvBNAct
+
+GRID, BOXES_PER_CELL = 7, 2  # the paper's S and B
+YOLO_HEADS = ("fully_connected", "convolutional")
+EPS = 1e-8
 
 
 def _check_grid(fn, grid, boxes_per_cell, num_classes):
@@ -79,12 +87,15 @@ def _split(fn, output, boxes_per_cell, num_classes):
     return predicted, output[..., 5 * boxes_per_cell:]
 
 
-def yolo_loss(output: torch.Tensor, target: torch.Tensor, boxes_per_cell: int = 2, lambda_coord: float = 5.0,
-              lambda_noobj: float = 0.5) -> torch.Tensor:
-    """The YOLO v1 sum-squared loss of ``output`` (N, S, S, 5B + C) against :func:`yolo_targets`, over the batch.
+def yolo_loss_terms(output: torch.Tensor, target: torch.Tensor, boxes_per_cell: int = 2, lambda_coord: float = 5.0,
+                    lambda_noobj: float = 0.5) -> dict:
+    """The four terms of :func:`yolo_loss`, each summed over the batch and divided by N.
 
-    Summed over cells and predictors and divided by N. Widths and heights
-    enter through their square roots (clamped at 0 from below).
+    ``loss_coord`` (the responsible predictors' centres and square-rooted
+    sizes, times ``lambda_coord``), ``loss_object`` (their confidences against
+    their IoUs), ``loss_noobj`` (every other predictor's confidence against 0,
+    times ``lambda_noobj``) and ``loss_class`` (the class probabilities of the
+    cells that hold an object).
     """
     fn = "yolo_loss"
     for name, value in (("output", output), ("target", target)):
@@ -105,13 +116,25 @@ def yolo_loss(output: torch.Tensor, target: torch.Tensor, boxes_per_cell: int = 
         responsible = torch.zeros_like(ious, dtype=torch.bool).scatter_(-1, ious.argmax(-1, keepdim=True), True)
         responsible &= has_object[..., None]
     xy = (predicted[..., :2] - truth[..., :2]).pow(2).sum(-1)
-    wh = (predicted[..., 2:4].clamp(min=0).sqrt() - truth[..., 2:4].sqrt()).pow(2).sum(-1)
+    wh = (predicted[..., 2:4].clamp(min=EPS).sqrt() - truth[..., 2:4].sqrt()).pow(2).sum(-1)
     confidence = predicted[..., 4]
-    loss = (lambda_coord * (xy + wh)[responsible].sum()
-            + (confidence - ious)[responsible].pow(2).sum()
-            + lambda_noobj * confidence[~responsible].pow(2).sum()
-            + (classes - target[..., 5:])[has_object].pow(2).sum())
-    return loss / len(output)
+    n = len(output)
+    return {"loss_coord": lambda_coord * (xy + wh)[responsible].sum() / n,
+            "loss_object": (confidence - ious)[responsible].pow(2).sum() / n,
+            "loss_noobj": lambda_noobj * confidence[~responsible].pow(2).sum() / n,
+            "loss_class": (classes - target[..., 5:])[has_object].pow(2).sum() / n}
+
+
+def yolo_loss(output: torch.Tensor, target: torch.Tensor, boxes_per_cell: int = 2, lambda_coord: float = 5.0,
+              lambda_noobj: float = 0.5) -> torch.Tensor:
+    """The YOLO v1 sum-squared loss of ``output`` (N, S, S, 5B + C) against :func:`yolo_targets`, over the batch.
+
+    Summed over cells and predictors and divided by N: the sum of
+    :func:`yolo_loss_terms`. Widths and heights enter through their square
+    roots (clamped at ``EPS`` from below: the square root's gradient is
+    infinite at 0).
+    """
+    return sum(yolo_loss_terms(output, target, boxes_per_cell, lambda_coord, lambda_noobj).values())
 
 
 @torch.no_grad()
@@ -122,6 +145,7 @@ def yolo_decode(output: torch.Tensor, image_size: int, boxes_per_cell: int = 2, 
     A box's score for class c is its confidence times the cell's
     probability of c (the paper's class-specific confidence); each box keeps
     its best class, those above ``score_threshold`` go through per-class NMS.
+    Boxes are clipped to the image. Labels are the class indices 0..C - 1.
     """
     num_classes = output.shape[-1] - 5 * boxes_per_cell
     predicted, classes = _split("yolo_decode", output, boxes_per_cell, num_classes)
@@ -132,6 +156,92 @@ def yolo_decode(output: torch.Tensor, image_size: int, boxes_per_cell: int = 2, 
         keep = s > score_threshold
         b, s, l = b[keep], s[keep], l[keep]
         b = torch.stack([b[:, 0], b[:, 1], torch.maximum(b[:, 2], b[:, 0]), torch.maximum(b[:, 3], b[:, 1])], 1)
+        b = b.clamp(0, image_size)
         kept = batched_nms(b, s, l, iou_threshold)
         detections.append({"boxes": b[kept], "scores": s[kept], "labels": l[kept]})
     return detections
+
+
+class YOLO(nn.Module):
+    """YOLO v1 on the course's backbone: (N, 3, S', S') images -> (N, S, S, 5B + C), S = ``grid``.
+
+    ``head`` reads the convolutional stages (:func:`~cnncourse.backbone.conv_backbone`):
+
+    * ``"fully_connected"``, the paper's: two fully connected layers
+      (:func:`~cnncourse.backbone.fc_head`, ``hidden`` units), so that every
+      cell's prediction sees the whole image (the paper: 24 convolutional
+      layers and two fully connected ones on 448x448 images, S = 7);
+    * ``"convolutional"``: two 3x3 conv-BN-ReLU layers of ``hidden`` channels
+      and a 1x1 convolution, one cell per position of the backbone's map (S
+      is the map's size), as YOLO v2 (Redmon & Farhadi, 2017) did.
+
+    The paper's last layer is linear; ours passes the box numbers and
+    confidences through a sigmoid and the class probabilities through a
+    softmax, which keeps each in its range (later YOLO versions do the same).
+
+    Torchvision's detection interface: in training mode ``forward(images,
+    targets)`` returns the four terms of :func:`yolo_loss_terms` (targets'
+    labels 1..C, 0 being the background); in eval mode one dict of
+    ``boxes``, ``scores`` and ``labels`` (1..C) per image, from
+    :func:`yolo_decode` at ``score_thresh`` and ``nms_thresh``.
+    """
+
+    def __init__(self, num_classes: int = NUM_CLASSES, widths=WIDTHS[:3], image_size: int = 64,
+                 head: str = "fully_connected", grid: int | None = None, boxes_per_cell: int = BOXES_PER_CELL,
+                 hidden: int = 256, score_thresh: float = 0.05, nms_thresh: float = 0.5, lambda_coord: float = 5.0,
+                 lambda_noobj: float = 0.5):
+        super().__init__()
+        stride = 2 ** len(widths)
+        if not isinstance(image_size, int) or image_size % stride:
+            raise ValueError(f"YOLO: image_size must be an int multiple of the backbone's stride {stride}; "
+                             f"got {image_size!r}")
+        cells = image_size // stride
+        if head not in YOLO_HEADS:
+            raise ValueError(f"YOLO: head must be one of {YOLO_HEADS}; got {head!r}")
+        grid = (GRID if head == "fully_connected" else cells) if grid is None else grid
+        _check_grid("YOLO", grid, boxes_per_cell, num_classes)
+        if head == "convolutional" and grid != cells:
+            raise ValueError(f"YOLO: a convolutional head predicts one cell per position of the {cells}x{cells} "
+                             f"map, so grid must be {cells}; got {grid}")
+        self.image_size, self.grid = image_size, grid
+        self.boxes_per_cell, self.num_classes = boxes_per_cell, num_classes
+        self.score_thresh, self.nms_thresh = score_thresh, nms_thresh
+        self.lambda_coord, self.lambda_noobj = lambda_coord, lambda_noobj
+        outputs = 5 * boxes_per_cell + num_classes
+        self.backbone = conv_backbone(3, widths)
+        if head == "fully_connected":
+            self.head = nn.Sequential(fc_head(widths[-1], cells * cells, grid * grid * outputs, hidden),
+                                      nn.Unflatten(1, (grid, grid, outputs)))
+        else:
+            self.head = nn.Sequential(ConvBNAct(widths[-1], hidden), ConvBNAct(hidden, hidden),
+                                      Conv2d(hidden, outputs, 1), Permute(0, 2, 3, 1))
+
+    def predict(self, images: torch.Tensor) -> torch.Tensor:
+        """The output tensor (N, S, S, 5B + C): per cell B times (x, y, w, h, confidence), then C probabilities."""
+        check_images(type(self).__name__, images, 3, size=(self.image_size, self.image_size))
+        out = self.head(self.backbone(images))
+        boxes = 5 * self.boxes_per_cell
+        return torch.cat([out[..., :boxes].sigmoid(), out[..., boxes:].softmax(-1)], -1)
+
+    def forward(self, images: torch.Tensor, targets=None):
+        output = self.predict(images)
+        if self.training:
+            if targets is None:
+                raise ValueError("YOLO: training mode needs targets, one dict with 'boxes' and 'labels' per image; "
+                                 "got None")
+            target = yolo_targets([t["boxes"] for t in targets], [t["labels"] - 1 for t in targets],
+                                  self.image_size, self.grid, self.num_classes).to(output)
+            return yolo_loss_terms(output, target, self.boxes_per_cell, self.lambda_coord, self.lambda_noobj)
+        detections = yolo_decode(output, self.image_size, self.boxes_per_cell, self.score_thresh, self.nms_thresh)
+        return [{**d, "labels": d["labels"] + 1} for d in detections]
+
+
+class Permute(nn.Module):
+    """``x.permute(*dims)`` as a layer: a convolutional head's (N, K, S, S) as YOLO's (N, S, S, K)."""
+
+    def __init__(self, *dims: int):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return x.permute(*self.dims)

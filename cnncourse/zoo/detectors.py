@@ -1,4 +1,4 @@
-"""The zoo's detectors: R-CNN, SPP-net, Fast R-CNN and Faster R-CNN on the same shapes scenes.
+"""The zoo's detectors: R-CNN, SPP-net, Fast and Faster R-CNN, YOLO and SSD on the same shapes scenes.
 
 Each is trained on :func:`cnncourse.detection.scenes.detection_scenes` (64x64,
 one to three objects) and scored on the same test scenes by mAP at IoU 0.5
@@ -18,8 +18,10 @@ import torch
 from cnncourse.detection import COCO_THRESHOLDS, mean_average_precision, selective_search
 from cnncourse.detection import scenes as det_scenes
 from cnncourse.detection.rcnn import RCNN, train_rcnn
+from cnncourse.detection.ssd import SSD
 from cnncourse.detection.training import detect, train_detector
 from cnncourse.detection.two_stage import two_stage
+from cnncourse.detection.yolo import YOLO
 from cnncourse.runtime import device_of
 from cnncourse.zoo.recipes import Recipe
 
@@ -58,9 +60,9 @@ def _score(results, test) -> dict:
             "map_coco": round(mean_average_precision(results, test.targets, COCO_THRESHOLDS), 4)}
 
 
-def _train_two_stage(model, settings, progress) -> dict:
+def _train_detector(model, settings, progress) -> dict:
     train, test = scene_sets(settings)
-    needs = model.rpn is None
+    needs = getattr(model, "rpn", False) is None  # SPP-net and Fast R-CNN read proposals
     train_props = proposals(settings["train_scenes"], settings["data_seed"]) if needs else None
     test_props = proposals(settings["test_scenes"], settings["data_seed"] + 1) if needs else None
     train_detector(model, train, epochs=settings["epochs"], lr=settings["lr"], batch_size=settings["batch_size"],
@@ -89,11 +91,21 @@ DETECTORS: dict[str, Recipe] = {
     "spp_net_shapes": Recipe(
         "SPP-net: selective search, one feature map, a 1x1 + 2x2 + 4x4 max-pooling pyramid per region, trained end "
         "to end here (the paper trained SVMs on the pooled features)",
-        lambda: two_stage("spp_net"), _train_two_stage, {**PROPOSED, "pooler": "spp"}),
+        lambda: two_stage("spp_net"), _train_detector, {**PROPOSED, "pooler": "spp"}),
     "fast_rcnn_shapes": Recipe(
         "Fast R-CNN: selective search, RoI pooling to 4x4 on a stride-8 map, classes and boxes trained jointly",
-        lambda: two_stage("fast_rcnn"), _train_two_stage, {**PROPOSED, "pooler": "roi_pool"}),
+        lambda: two_stage("fast_rcnn"), _train_detector, {**PROPOSED, "pooler": "roi_pool"}),
     "faster_rcnn_shapes": Recipe(
         "Faster R-CNN: a region proposal network with nine anchors per cell on the shared map, then Fast R-CNN's "
-        "head; four losses", lambda: two_stage("faster_rcnn"), _train_two_stage, {**SCENES, "pooler": "roi_pool"}),
+        "head; four losses", lambda: two_stage("faster_rcnn"), _train_detector, {**SCENES, "pooler": "roi_pool"}),
+    "yolo_v1_shapes": Recipe(
+        "YOLO v1 as in the paper: the backbone read by two fully connected layers, a 7x7 grid, two boxes per "
+        "cell, the sum-squared loss", lambda: YOLO(head="fully_connected"), _train_detector,
+        {**SCENES, "head": "fully_connected", "grid": 7}),
+    "yolo_shapes": Recipe(
+        "YOLO v1's grid, outputs and loss with a convolutional head (YOLO v2's): one cell per position of the "
+        "8x8 map", lambda: YOLO(head="convolutional"), _train_detector, {**SCENES, "head": "convolutional", "grid": 8}),
+    "ssd_shapes": Recipe(
+        "SSD: default boxes on maps of 8x8, 4x4, 2x2 and 1x1 cells, matching at IoU 0.5, hard negatives 3:1",
+        lambda: SSD(), _train_detector, {**SCENES, "maps": 4}),
 }

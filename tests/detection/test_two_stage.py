@@ -169,3 +169,13 @@ def test_macs_per_image_count_the_backbone_once_and_the_head_per_proposal():
     assert macs_per_image(faster, (64, 64), 10) == backbone + rpn + 10 * head
     model = RCNN((8, 16, 16), 32)
     assert macs_per_image(model, (64, 64), 7) == 7 * count_macs(model.cnn, (3, 64, 64))
+
+
+def test_macs_per_image_of_a_single_shot_detector_is_one_pass_of_its_network():
+    from cnncourse.analysis import count_macs
+    from cnncourse.detection import SSD, YOLO
+    from cnncourse.detection.training import macs_per_image
+
+    for model in (YOLO(), SSD()):
+        whole = count_macs(model, (3, 64, 64))
+        assert macs_per_image(model, (64, 64)) == whole > count_macs(model.backbone, (3, 64, 64))

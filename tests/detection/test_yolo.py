@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from cnncourse.detection.yolo import yolo_decode, yolo_loss, yolo_targets
+from cnncourse.detection.scenes import detection_scenes
+from cnncourse.detection.yolo import YOLO, yolo_decode, yolo_loss, yolo_loss_terms, yolo_targets
 
 BOXES = [torch.tensor([[10.0, 20, 40, 60], [70, 5, 90, 25]]), torch.zeros(0, 4)]
 LABELS = [torch.tensor([1, 2]), torch.zeros(0, dtype=torch.long)]
@@ -45,6 +46,9 @@ def test_each_term_of_the_loss_by_hand():
     iou = (56 - 5.6) * 56 / (56 * 56 + 5.6 * 56)  # the shifted box against the truth
     expected = 5 * 0.01 + (1 - iou) ** 2 + 0.5 * 0.16 + 0.25
     assert yolo_loss(shifted, target).item() == pytest.approx(expected, rel=1e-5)
+    terms = {name: value.item() for name, value in yolo_loss_terms(shifted, target).items()}
+    assert terms == pytest.approx({"loss_coord": 5 * 0.01, "loss_object": (1 - iou) ** 2, "loss_noobj": 0.5 * 0.16,
+                                   "loss_class": 0.25}, rel=1e-5)
     wider = base.clone()
     wider[0, 0, 0, 2] = 0.5 * 1.21  # w 21% too large: (sqrt(0.605) - sqrt(0.5))^2 weighted by 5
     iou_wide = 0.5 / 0.605
@@ -65,3 +69,32 @@ def test_each_term_of_the_loss_by_hand():
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("head, grid", [("fully_connected", 7), ("convolutional", 8)])
+def test_yolo_predicts_the_grid_and_trains_and_detects_through_torchvisions_interface(head, grid):
+    scenes = detection_scenes(3, seed=2)
+    model = YOLO(head=head)
+    output = model.predict(scenes.images)
+    assert output.shape == (3, grid, grid, 5 * 2 + 3) and model.grid == grid
+    assert (output[..., :10] > 0).all() and (output[..., :10] < 1).all()
+    torch.testing.assert_close(output[..., 10:].sum(-1), torch.ones(3, grid, grid))
+    losses = model.train()(scenes.images, scenes.targets)
+    assert set(losses) == {"loss_coord", "loss_object", "loss_noobj", "loss_class"}
+    target = yolo_targets([t["boxes"] for t in scenes.targets], [t["labels"] - 1 for t in scenes.targets], 64, grid, 3)
+    torch.testing.assert_close(sum(losses.values()), yolo_loss(model.predict(scenes.images), target))
+    model.eval().score_thresh = 0.0
+    found = model(scenes.images)
+    assert len(found) == 3 and set(found[0]["labels"].tolist()) <= {1, 2, 3} and len(found[0]["labels"])
+    assert (found[0]["boxes"] >= 0).all() and (found[0]["boxes"] <= 64).all()
+
+
+def test_yolo_names_a_bad_head_grid_or_image():
+    with pytest.raises(ValueError, match="YOLO: head must be one of"):
+        YOLO(head="dense")
+    with pytest.raises(ValueError, match="grid must be 8; got 7"):
+        YOLO(head="convolutional", grid=7)
+    with pytest.raises(ValueError, match="YOLO: training mode needs targets"):
+        YOLO().train()(torch.zeros(1, 3, 64, 64))
+    with pytest.raises(ValueError, match="YOLO"):
+        YOLO()(torch.zeros(1, 3, 32, 32))
