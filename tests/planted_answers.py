@@ -57,6 +57,7 @@ SCOPES = {
     "scale_invariant_loss": "test_scale_invariant_loss", "nms": "test_nms",
     "precision_recall": "test_precision_recall", "average_precision": "test_average_precision",
     "roi_pool": "test_roi_pool", "encode": "test_encode", "anchors": "test_anchors", "hinge_loss": "test_hinge_loss",
+    "yolo_targets": "test_yolo_targets", "hard_negatives": "test_hard_negatives",
 }
 
 
@@ -1366,6 +1367,77 @@ used = targets != 0
 if not used.any():
     return scores.sum() * 0
 return (1 - targets[used] * scores[used]).clamp(min=0).mean()
+"""),
+    Plant("single_shot", "yolo_targets", "wrong", "calls the course's yolo_targets", """
+from cnncourse.detection import yolo
+return yolo.yolo_targets([boxes], [labels], image_size, grid, num_classes)[0]
+""", "test_yolo_targets"),
+    Plant("single_shot", "yolo_targets", "wrong", "the centre as a fraction of the image, not an offset in its cell", """
+target = torch.zeros(grid, grid, 5 + num_classes)
+for (x1, y1, x2, y2), label in zip(boxes.tolist(), labels.tolist()):
+    cx, cy = (x1 + x2) / 2 / image_size, (y1 + y2) / 2 / image_size
+    j, i = min(max(math.floor(cx * grid), 0), grid - 1), min(max(math.floor(cy * grid), 0), grid - 1)
+    target[i, j, :5] = torch.tensor([cx, cy, (x2 - x1) / image_size, (y2 - y1) / image_size, 1.0])
+    target[i, j, 5:] = 0.0
+    target[i, j, 5 + label] = 1.0
+return target
+""", "test_yolo_targets"),
+    Plant("single_shot", "yolo_targets", "wrong", "indexes the cell as (column, row)", """
+target = torch.zeros(grid, grid, 5 + num_classes)
+for (x1, y1, x2, y2), label in zip(boxes.tolist(), labels.tolist()):
+    cx, cy = (x1 + x2) / 2 / image_size * grid, (y1 + y2) / 2 / image_size * grid
+    j, i = min(max(math.floor(cx), 0), grid - 1), min(max(math.floor(cy), 0), grid - 1)
+    target[j, i, :5] = torch.tensor([cx - j, cy - i, (x2 - x1) / image_size, (y2 - y1) / image_size, 1.0])
+    target[j, i, 5:] = 0.0
+    target[j, i, 5 + label] = 1.0
+return target
+""", "test_yolo_targets"),
+    Plant("single_shot", "yolo_targets", "wrong", "keeps the earlier class bit when a later object takes the cell", """
+target = torch.zeros(grid, grid, 5 + num_classes)
+for (x1, y1, x2, y2), label in zip(boxes.tolist(), labels.tolist()):
+    cx, cy = (x1 + x2) / 2 / image_size * grid, (y1 + y2) / 2 / image_size * grid
+    j, i = min(max(math.floor(cx), 0), grid - 1), min(max(math.floor(cy), 0), grid - 1)
+    target[i, j, :5] = torch.tensor([cx - j, cy - i, (x2 - x1) / image_size, (y2 - y1) / image_size, 1.0])
+    target[i, j, 5 + label] = 1.0
+return target
+""", "test_yolo_targets"),
+    Plant("single_shot", "yolo_targets", "right", "vectorised: the cells by tensor arithmetic, written in order", """
+target = torch.zeros(grid, grid, 5 + num_classes)
+boxes = boxes.float().reshape(-1, 4)
+centre = (boxes[:, :2] + boxes[:, 2:]) / 2 / image_size * grid
+cells = centre.floor().clamp(0, grid - 1).long()
+values = torch.cat([centre - cells, (boxes[:, 2:] - boxes[:, :2]) / image_size, torch.ones(len(boxes), 1),
+                    torch.nn.functional.one_hot(labels.long(), num_classes).float()], 1)
+for (j, i), value in zip(cells.tolist(), values):
+    target[i, j] = value
+return target
+"""),
+    Plant("single_shot", "hard_negatives", "wrong", "calls the course's hard_negatives", """
+from cnncourse.detection import ssd
+return ssd.hard_negatives(loss, positive, ratio)
+""", "test_hard_negatives"),
+    Plant("single_shot", "hard_negatives", "wrong", "ignores ratio (always three per positive)", """
+wanted = 3 * positive.sum(1, keepdim=True)
+rank = loss.masked_fill(positive, -math.inf).argsort(1, descending=True).argsort(1)
+return (rank < wanted) & ~positive
+""", "test_hard_negatives"),
+    Plant("single_shot", "hard_negatives", "wrong", "the easiest negatives (lowest loss) instead of the hardest", """
+wanted = ratio * positive.sum(1, keepdim=True)
+rank = loss.masked_fill(positive, math.inf).argsort(1).argsort(1)
+return (rank < wanted) & ~positive
+""", "test_hard_negatives"),
+    Plant("single_shot", "hard_negatives", "wrong", "counts the positives over the whole batch, not per image", """
+wanted = ratio * positive.sum()
+rank = loss.masked_fill(positive, -math.inf).argsort(1, descending=True).argsort(1)
+return (rank < wanted) & ~positive
+""", "test_hard_negatives"),
+    Plant("single_shot", "hard_negatives", "right", "a loop over images with topk", """
+chosen = torch.zeros_like(positive)
+for n in range(len(loss)):
+    candidates = (~positive[n]).nonzero().flatten()
+    k = min(ratio * int(positive[n].sum()), len(candidates))
+    chosen[n, candidates[loss[n, candidates].topk(k).indices]] = True
+return chosen
 """),
 ]
 
