@@ -26,16 +26,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnncourse.backbone import conv_backbone
 from cnncourse.boxes import box_iou
 from cnncourse.detection.coder import BoxCoder
 from cnncourse.detection.nms import batched_nms
 from cnncourse.detection.rpn import clip_boxes
 from cnncourse.detection.scenes import NUM_CLASSES, DetectionSet, scale_boxes, warp
 from cnncourse.detection.sliding import CONTEXT
+from cnncourse.runtime import device_of, evaluating
+from cnncourse.train import fit_cosine
 
 SIZE = 64  # warped regions are as large as the 64x64 scenes the other detectors read whole
-from cnncourse.runtime import device_of, evaluating
-
 CODER = BoxCoder((1.0, 1.0, 1.0, 1.0))  # R-CNN's regression targets, unweighted
 
 
@@ -192,8 +193,6 @@ class RCNN(nn.Module):
 
     def __init__(self, widths=(16, 32, 64), hidden: int = 256, size: int = SIZE, nms_thresh: float = 0.3,
                  detections_per_img: int = 100):
-        from cnncourse.backbone import conv_backbone
-
         super().__init__()
         self.size = size
         cells = (size // 2 ** len(widths)) ** 2
@@ -226,8 +225,6 @@ def train_rcnn(model: RCNN, scenes: DetectionSet, proposals: list, *, epochs: in
                regions_per_image: int = 8, seed: int = 0, progress: bool | None = None) -> RCNN:
     """The three stages on ``scenes`` with their ``proposals`` (one (P, 4) tensor per scene), in place; see the
     module docstring. The CNN is fine-tuned for ``epochs`` at ``lr`` where ``model`` lives; returns it in eval mode."""
-    from cnncourse.train import fit_cosine
-
     if len(proposals) != len(scenes):
         raise ValueError(f"train_rcnn: proposals must hold one (P, 4) tensor per scene, {len(scenes)}; "
                          f"got {len(proposals)}")

@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import torch
 
+from cnncourse.analysis import count_macs
 from cnncourse.detection.scenes import DetectionSet
 from cnncourse.layers import use_kernels
 from cnncourse.runtime import device_of, evaluating
+from cnncourse.timing import time_ms
 from cnncourse.train import History, _batches
 
 
 def _targets_to(targets, device):
     return [{k: v.to(device) for k, v in t.items() if k in ("boxes", "labels", "masks", "keypoints")}
             for t in targets]
+
+
+def needs_proposals(model: torch.nn.Module) -> bool:
+    """Whether ``model`` reads region proposals given with the images (R-CNN, SPP-net, Fast R-CNN)."""
+    return hasattr(model, "cnn") or getattr(model, "rpn", False) is None
 
 
 def _check_proposals(fn, proposals, n):
@@ -43,33 +50,28 @@ def train_detector(model: torch.nn.Module, scenes: DetectionSet, *, epochs: int,
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs * -(-len(scenes) // batch_size))
     generator = torch.Generator().manual_seed(seed)
-    history = History()
+    history, device = History(), device_of(model)
     model.train()
     with use_kernels("torch"):
-        _epochs(model, scenes, optimizer, schedule, generator, epochs, batch_size, proposals, progress, history)
+        for epoch in range(epochs):
+            order = torch.randperm(len(scenes), generator=generator)
+            batches = [order[i:i + batch_size] for i in range(0, len(scenes), batch_size)]
+            sums: dict[str, float] = {}
+            for index in _batches(batches, f"epoch {epoch + 1}/{epochs}", progress):
+                chosen = index.tolist()
+                extra = {} if proposals is None else {"proposals": [proposals[i].to(device) for i in chosen]}
+                targets = _targets_to([scenes.targets[i] for i in chosen], device)
+                losses = model(scenes.images[index].to(device), targets, **extra)
+                loss = sum(losses.values())
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                schedule.step()
+                for name, value in {"train_loss": loss, **losses}.items():
+                    sums[name] = sums.get(name, 0.0) + value.item()
+            history.rows.append({"epoch": epoch + 1, **{name: total / len(batches) for name, total in sums.items()}})
     model.eval()
     return history
-
-
-def _epochs(model, scenes, optimizer, schedule, generator, epochs, batch_size, proposals, progress, history):
-    device = device_of(model)
-    for epoch in range(epochs):
-        order = torch.randperm(len(scenes), generator=generator)
-        batches = [order[i:i + batch_size] for i in range(0, len(scenes), batch_size)]
-        sums: dict[str, float] = {}
-        for index in _batches(batches, f"epoch {epoch + 1}/{epochs}", progress):
-            images = scenes.images[index].to(device)
-            targets = _targets_to([scenes.targets[i] for i in index.tolist()], device)
-            extra = {} if proposals is None else {"proposals": [proposals[i].to(device) for i in index.tolist()]}
-            losses = model(images, targets, **extra)
-            loss = sum(losses.values())
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            for name, value in {"train_loss": loss, **losses}.items():
-                sums[name] = sums.get(name, 0.0) + value.item()
-        history.rows.append({"epoch": epoch + 1, **{name: total / len(batches) for name, total in sums.items()}})
 
 
 def detect(model: torch.nn.Module, images: torch.Tensor, batch_size: int = 64, proposals=None) -> list:
@@ -96,8 +98,6 @@ def seconds_per_image(model: torch.nn.Module, images: torch.Tensor, proposals=No
     (P, 4) tensor per image) go with their image, and computing them is not
     included.
     """
-    from cnncourse.timing import time_ms
-
     _check_proposals("seconds_per_image", proposals, len(images))
     device = device_of(model)
     times = []
@@ -118,8 +118,6 @@ def macs_per_image(model: torch.nn.Module, image_size=(64, 64), proposals: int =
     (Faster R-CNN's own proposals: pass its ``post_nms_top_n`` for testing).
     A single-shot detector (YOLO, SSD): one pass of its network.
     """
-    from cnncourse.analysis import count_macs
-
     device = device_of(model)
     if hasattr(model, "cnn"):
         return proposals * count_macs(model.cnn, (3, model.size, model.size), device)

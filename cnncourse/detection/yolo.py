@@ -15,7 +15,8 @@ w and h so that an error matters more in a small box; its confidence against
 that IoU; the confidences of all other predictors against 0, weighted by
 ``lambda_noobj`` = 0.5; and the class probabilities of cells that hold an
 object. One object per cell: if two centres fall in one cell, the later
-one is kept (a limit the paper states).
+one is kept (the paper states a related limit: each cell predicts only B
+boxes and one class, which makes small objects in groups hard).
 """
 
 from __future__ import annotations
@@ -177,7 +178,8 @@ class YOLO(nn.Module):
 
     The paper's last layer is linear; ours passes the box numbers and
     confidences through a sigmoid and the class probabilities through a
-    softmax, which keeps each in its range (later YOLO versions do the same).
+    softmax, which keeps each in its range (YOLO v2 likewise uses a sigmoid for
+    the centre and the confidence and a softmax for the classes).
 
     Torchvision's detection interface: in training mode ``forward(images,
     targets)`` returns the four terms of :func:`yolo_loss_terms` (targets'

@@ -12,6 +12,7 @@ both profiles, since selective search costs about 45 ms a scene on a CPU.
 from __future__ import annotations
 
 import functools
+import time
 
 import torch
 
@@ -19,7 +20,7 @@ from cnncourse.detection import COCO_THRESHOLDS, mean_average_precision, selecti
 from cnncourse.detection import scenes as det_scenes
 from cnncourse.detection.rcnn import RCNN, train_rcnn
 from cnncourse.detection.ssd import SSD
-from cnncourse.detection.training import detect, train_detector
+from cnncourse.detection.training import detect, macs_per_image, needs_proposals, seconds_per_image, train_detector
 from cnncourse.detection.two_stage import two_stage
 from cnncourse.detection.yolo import YOLO
 from cnncourse.runtime import device_of
@@ -62,7 +63,7 @@ def _score(results, test) -> dict:
 
 def _train_detector(model, settings, progress) -> dict:
     train, test = scene_sets(settings)
-    needs = getattr(model, "rpn", False) is None  # SPP-net and Fast R-CNN read proposals
+    needs = needs_proposals(model)
     train_props = proposals(settings["train_scenes"], settings["data_seed"]) if needs else None
     test_props = proposals(settings["test_scenes"], settings["data_seed"] + 1) if needs else None
     train_detector(model, train, epochs=settings["epochs"], lr=settings["lr"], batch_size=settings["batch_size"],
@@ -81,6 +82,46 @@ def _train_rcnn(model, settings, progress) -> dict:
             out = model(test.images[i:i + 50].to(device_of(model)), test_props[i:i + 50])
             results.extend({k: v.cpu() for k, v in r.items()} for r in out)
     return _score(results, test)
+
+
+def compare(models: dict, images: torch.Tensor) -> dict:
+    """Accuracy, arithmetic and time per image of the zoo's detectors ``models`` (name -> model), one row each.
+
+    ``map50`` and ``map_coco``: each model's score on the zoo's test scenes
+    (``zoo_info``). On ``images`` (N, 3, H, W): ``search``, the seconds
+    selective search takes per image, for the detectors that read proposals
+    (0 for the others); ``network``, :func:`seconds_per_image` with those
+    proposals; ``total``, their sum; ``macs``, :func:`macs_per_image` with the
+    mean number of proposals per image (Faster R-CNN: its RPN's test-time
+    count; a single-shot detector: none).
+    """
+    found, seconds = [], 0.0
+    for image in images:
+        start = time.perf_counter()
+        found.append(selective_search(image))
+        seconds += time.perf_counter() - start
+    per_image = round(sum(len(p) for p in found) / len(found))
+    table = {}
+    for name, model in models.items():
+        proposed = needs_proposals(model)
+        rpn = getattr(model, "rpn", None)
+        regions = per_image if proposed else rpn.post_nms_top_n["testing"] if rpn is not None else 0
+        row = {key: model.zoo_info[key] for key in ("map50", "map_coco")}
+        row["macs"] = macs_per_image(model, tuple(images.shape[-2:]), regions)
+        row["search"] = seconds / len(images) if proposed else 0.0
+        row["network"] = seconds_per_image(model, images, found if proposed else None)
+        row["total"] = row["search"] + row["network"]
+        table[name] = row
+    return table
+
+
+def format_table(table: dict) -> str:
+    """:func:`compare`'s rows as text: mAPs, millions of MACs, milliseconds per image."""
+    lines = [f"{'':>14}  mAP@0.5  COCO mAP  M MACs  proposals ms  network ms  total ms"]
+    for name, row in table.items():
+        lines.append(f"{name:>14}  {row['map50']:7.3f}  {row['map_coco']:8.3f}  {row['macs'] / 1e6:6.1f}  "
+                     f"{row['search'] * 1000:12.1f}  {row['network'] * 1000:10.1f}  {row['total'] * 1000:8.1f}")
+    return "\n".join(lines)
 
 
 DETECTORS: dict[str, Recipe] = {
@@ -104,7 +145,8 @@ DETECTORS: dict[str, Recipe] = {
         {**SCENES, "head": "fully_connected", "grid": 7}),
     "yolo_shapes": Recipe(
         "YOLO v1's grid, outputs and loss with a convolutional head (YOLO v2's): one cell per position of the "
-        "8x8 map", lambda: YOLO(head="convolutional"), _train_detector, {**SCENES, "head": "convolutional", "grid": 8}),
+        "8x8 map", lambda: YOLO(head="convolutional", hidden=128), _train_detector,
+        {**SCENES, "head": "convolutional", "grid": 8, "hidden": 128}),
     "ssd_shapes": Recipe(
         "SSD: default boxes on maps of 8x8, 4x4, 2x2 and 1x1 cells, matching at IoU 0.5, hard negatives 3:1",
         lambda: SSD(), _train_detector, {**SCENES, "maps": 4}),

@@ -122,6 +122,7 @@ def test_the_command_line_trains_then_loads_and_prints_the_scores(tiny, capsys):
 def test_every_detector_is_registered_scored_on_one_test_set_and_detects():
     import torch
 
+    from cnncourse.detection.training import needs_proposals
     from cnncourse.zoo.detectors import DETECTORS
     assert set(DETECTORS) <= set(zoo.list())
     for profile in ("quick", "full"):
@@ -131,8 +132,28 @@ def test_every_detector_is_registered_scored_on_one_test_set_and_detects():
     for name, recipe in DETECTORS.items():
         model = recipe.build().eval()
         with torch.no_grad():
-            if not hasattr(model, "rpn"):  # R-CNN
-                out = model(images, boxes)
-            else:
-                out = model(images) if model.rpn is not None else model(images, proposals=boxes)
+            out = model(images, proposals=boxes) if needs_proposals(model) else model(images)
         assert len(out) == 2 and all({"boxes", "scores", "labels"} <= set(r) for r in out), name
+
+
+def test_compare_times_each_detector_and_charges_selective_search_to_those_that_read_it():
+    import torch
+
+    from cnncourse.detection import YOLO
+    from cnncourse.detection.training import macs_per_image
+    from cnncourse.detection.two_stage import two_stage
+    from cnncourse.zoo.detectors import compare, format_table
+
+    models = {"Fast R-CNN": two_stage("fast_rcnn", widths=(8, 16, 16), representation=32), "YOLO": YOLO()}
+    for k, model in enumerate(models.values()):
+        model.zoo_info = {"map50": 0.5 + k / 10, "map_coco": 0.25}
+    images = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0))
+    table = compare(models, images)
+    fast, yolo = table["Fast R-CNN"], table["YOLO"]
+    assert fast["search"] > 0 and yolo["search"] == 0 and (fast["map50"], yolo["map50"]) == (0.5, 0.6)
+    for row in table.values():
+        assert row["network"] > 0 and row["total"] == row["search"] + row["network"]
+    assert yolo["macs"] == macs_per_image(models["YOLO"], (64, 64))
+    assert fast["macs"] > macs_per_image(models["Fast R-CNN"], (64, 64), 0)  # the head, once per proposal
+    text = format_table(table).splitlines()
+    assert len(text) == 3 and text[1].split()[:3] == ["Fast", "R-CNN", "0.500"]
