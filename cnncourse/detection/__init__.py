@@ -17,7 +17,8 @@
 * :mod:`~cnncourse.detection.ssd`: SSD's :func:`default_boxes`, :func:`ssd_match` and :func:`hard_negatives`,
   and the detector :class:`SSD`;
 * :mod:`~cnncourse.detection.metrics`: :func:`average_precision` (VOC 2007, VOC and COCO interpolation),
-  :func:`evaluate_detections` (per class, with the curves) and :func:`mean_average_precision`.
+  :func:`evaluate_detections` (per class, with the curves), :func:`mean_average_precision` and, for
+  instance segmentation, :func:`mask_iou`.
 
 The detectors, each in its own module: :mod:`~cnncourse.detection.scenes` (the shapes scenes
 with per-image targets, R-CNN's warped crops, a blind baseline), :mod:`~cnncourse.detection.sliding`
@@ -38,7 +39,8 @@ from cnncourse.detection.coder import BoxCoder
 from cnncourse.detection.keypoints import keypoint_loss, keypoint_targets
 from cnncourse.detection.losses import fast_rcnn_loss, mask_loss, mask_targets, rpn_loss, smooth_l1
 from cnncourse.detection.matching import Matcher, sample_balanced
-from cnncourse.detection.metrics import COCO_THRESHOLDS, average_precision, evaluate_detections, mean_average_precision
+from cnncourse.detection.metrics import (COCO_THRESHOLDS, average_precision, evaluate_detections, mask_iou,
+                                         mean_average_precision)
 from cnncourse.detection.nms import batched_nms, nms, nms_loop
 from cnncourse.detection.ps_roi import ps_roi_align, ps_roi_pool
 from cnncourse.detection.roi import roi_align, roi_pool
@@ -48,7 +50,7 @@ from cnncourse.detection.yolo import YOLO, yolo_decode, yolo_loss, yolo_loss_ter
 
 __all__ = ["batched_nms", "nms", "nms_loop", "roi_align", "roi_pool", "cell_anchors", "generate_anchors",
            "grid_anchors", "BoxCoder", "Matcher", "sample_balanced", "COCO_THRESHOLDS", "average_precision",
-           "evaluate_detections", "mean_average_precision", "selective_search",
+           "evaluate_detections", "mask_iou", "mean_average_precision", "selective_search",
            "YOLO", "yolo_decode", "yolo_loss", "yolo_loss_terms", "yolo_targets", "SSD", "default_boxes",
            "hard_negatives", "ssd_match",
            "ps_roi_align", "ps_roi_pool", "fast_rcnn_loss", "mask_loss", "mask_targets", "rpn_loss", "smooth_l1",

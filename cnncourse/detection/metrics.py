@@ -27,6 +27,13 @@ level, it reads the next rank. Given ``iou_thresholds`` and
 module.) Inputs are torchmetrics' format: one dict
 per image, ``boxes`` (N, 4) xyxy, ``scores`` (N,), ``labels`` (N,) for the
 predictions, ``boxes`` and ``labels`` for the targets.
+
+Instance segmentation is scored the same way with ``iou_type="segm"``: the
+overlap of a detection and an object is then the IoU of their masks
+(:func:`mask_iou`; each dict also holds ``masks`` (N, H, W), boolean):
+COCO's mask AP, equal to pycocotools' ``COCOeval`` with ``iouType="segm"``.
+(torchmetrics 1.9.0's ``MeanAveragePrecision(iou_type="segm")`` gave other
+numbers on the tests' random masks, so the tests call pycocotools directly.)
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from cnncourse.boxes import box_iou, check_boxes
 
 COCO_THRESHOLDS = tuple(np.round(np.linspace(0.5, 0.95, 10), 2).tolist())
 INTERPOLATIONS = ("voc07", "voc", "coco")
+IOU_TYPES = ("bbox", "segm")
 
 
 class DetectionScores(NamedTuple):
@@ -75,7 +83,18 @@ def average_precision(recall, precision, interpolation: str = "coco") -> float:
     return float(np.where(at < len(recall), envelope[np.minimum(at, len(recall) - 1)], 0.0).mean())
 
 
-def _check_images(preds, targets):
+def mask_iou(masks1: torch.Tensor, masks2: torch.Tensor) -> torch.Tensor:
+    """IoU of every pair of masks: (N, H, W), (M, H, W) boolean -> (N, M); 0 where both are empty."""
+    if masks1.dim() != 3 or masks2.dim() != 3 or masks1.shape[1:] != masks2.shape[1:]:
+        raise ValueError(f"mask_iou: masks1 and masks2 must be (N, H, W) and (M, H, W) of one size; got "
+                         f"{tuple(masks1.shape)} and {tuple(masks2.shape)}")
+    a, b = masks1.flatten(1).double(), masks2.flatten(1).double()
+    inter = a @ b.T
+    union = a.sum(1, keepdim=True) + b.sum(1) - inter
+    return torch.where(union > 0, inter / union.clamp(min=1), torch.zeros_like(inter))
+
+
+def _check_images(preds, targets, iou_type="bbox"):
     fn = "mean_average_precision"
     if not isinstance(preds, (list, tuple)) or not isinstance(targets, (list, tuple)):
         raise TypeError(f"{fn}: preds and targets must be lists of dicts, one per image; got "
@@ -83,7 +102,9 @@ def _check_images(preds, targets):
     if len(preds) != len(targets):
         raise ValueError(f"{fn}: preds and targets must have one dict per image each; got {len(preds)} and "
                          f"{len(targets)}")
-    for kind, images, keys in (("preds", preds, ("boxes", "scores", "labels")), ("targets", targets, ("boxes", "labels"))):
+    extra = ("masks",) if iou_type == "segm" else ()
+    for kind, images, keys in (("preds", preds, ("boxes", "scores", "labels", *extra)),
+                               ("targets", targets, ("boxes", "labels", *extra))):
         for i, image in enumerate(images):
             missing = [k for k in keys if k not in image]
             if missing:
@@ -108,14 +129,17 @@ def _match(ious: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def evaluate_detections(preds, targets, iou_thresholds=(0.5,), interpolation: str = "coco",
-                        max_detections: int = 100) -> DetectionScores:
+                        max_detections: int = 100, iou_type: str = "bbox") -> DetectionScores:
     """AP per class and threshold, their mean, and the curves; see the module docstring.
 
     Classes are those present in the targets (a class only predicted, never
     present, has no recall and is left out, as in COCO). An image without
-    objects or without predictions is valid.
+    objects or without predictions is valid. ``iou_type``: ``"bbox"`` (box
+    IoU) or ``"segm"`` (mask IoU, from each dict's ``masks``).
     """
-    _check_images(preds, targets)
+    if iou_type not in IOU_TYPES:
+        raise ValueError(f"evaluate_detections: iou_type must be one of {IOU_TYPES}; got {iou_type!r}")
+    _check_images(preds, targets, iou_type)
     if interpolation not in INTERPOLATIONS:
         raise ValueError(f"evaluate_detections: interpolation must be one of {INTERPOLATIONS}; got {interpolation!r}")
     thresholds = tuple(float(t) for t in iou_thresholds)
@@ -126,13 +150,19 @@ def evaluate_detections(preds, targets, iou_thresholds=(0.5,), interpolation: st
     for c in classes:
         scores, hits, total = [], {t: [] for t in thresholds}, 0
         for pred, target in zip(preds, targets):
-            truth = target["boxes"][target["labels"] == c].reshape(-1, 4).double().cpu()
+            key = "boxes" if iou_type == "bbox" else "masks"
+            truth = target[key][target["labels"] == c].cpu()
             mine = pred["labels"] == c
             order = torch.argsort(pred["scores"][mine].cpu(), descending=True, stable=True)[:max_detections]
-            boxes = pred["boxes"][mine].reshape(-1, 4).double().cpu()[order]
+            found = pred[key][mine].cpu()[order]
             total += len(truth)
             scores.append(pred["scores"][mine].cpu()[order].double().numpy())
-            ious = box_iou(boxes, truth).numpy() if len(boxes) and len(truth) else np.zeros((len(boxes), len(truth)))
+            if len(found) == 0 or len(truth) == 0:
+                ious = np.zeros((len(found), len(truth)))
+            elif iou_type == "bbox":
+                ious = box_iou(found.reshape(-1, 4).double(), truth.reshape(-1, 4).double()).numpy()
+            else:
+                ious = mask_iou(found.bool(), truth.bool()).numpy()
             for t in thresholds:
                 hits[t].append(_match(ious, t))
         ranked = np.argsort(-np.concatenate(scores), kind="mergesort")
@@ -149,11 +179,11 @@ def evaluate_detections(preds, targets, iou_thresholds=(0.5,), interpolation: st
 
 
 def mean_average_precision(preds, targets, iou_thresholds=(0.5,), interpolation: str = "coco",
-                           max_detections: int = 100) -> float:
+                           max_detections: int = 100, iou_type: str = "bbox") -> float:
     """mAP: the mean of AP over the classes present and ``iou_thresholds`` (see :func:`evaluate_detections`).
 
     ``iou_thresholds=COCO_THRESHOLDS`` with ``interpolation="coco"`` is COCO's
     headline metric, torchmetrics' ``MeanAveragePrecision().compute()["map"]``.
-    NaN when no image has an object.
+    NaN when no image has an object. ``iou_type="segm"``: mask AP.
     """
-    return evaluate_detections(preds, targets, iou_thresholds, interpolation, max_detections).map
+    return evaluate_detections(preds, targets, iou_thresholds, interpolation, max_detections, iou_type).map

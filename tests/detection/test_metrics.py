@@ -1,11 +1,19 @@
-"""mAP against pycocotools (through torchmetrics), AP on a hand-worked ranked list, and the edge cases."""
+"""mAP against pycocotools (through torchmetrics for boxes, directly for masks), AP on a hand-worked ranked list,
+and the edge cases."""
+
+import contextlib
+import io
 
 import numpy as np
 import pytest
 import torch
+from pycocotools import mask as mask_utils
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
 from torchmetrics.detection import MeanAveragePrecision
 
-from cnncourse.detection.metrics import COCO_THRESHOLDS, average_precision, evaluate_detections, mean_average_precision
+from cnncourse.detection.metrics import (COCO_THRESHOLDS, average_precision, evaluate_detections, mask_iou,
+                                         mean_average_precision)
 
 
 def random_images(seed, n=8, classes=3):
@@ -89,3 +97,72 @@ def test_bad_input_is_named(call, message):
     preds, targets = random_images(1)
     with pytest.raises(ValueError, match=message):
         call(preds, targets)
+
+
+def with_masks(images, seed, size=150):
+    """Each box's mask: its pixels, with a random tenth of them flipped off (so mask IoU differs from box IoU)."""
+    g = torch.Generator().manual_seed(seed)
+    rows, cols = torch.arange(size)[:, None], torch.arange(size)[None, :]
+    out = []
+    for image in images:
+        masks = torch.zeros(len(image["boxes"]), size, size, dtype=torch.bool)
+        for k, (x1, y1, x2, y2) in enumerate(image["boxes"].tolist()):
+            masks[k] = (cols >= x1) & (cols < x2) & (rows >= y1) & (rows < y2)
+        out.append({**image, "masks": masks & (torch.rand(masks.shape, generator=g) > 0.1)})
+    return out
+
+
+def pycocotools_map(preds, targets, iou_type, size=150):
+    """COCOeval's AP over COCO's thresholds, all areas, 100 detections: boxes or masks given as RLE."""
+    def encoded(mask):
+        rle = mask_utils.encode(np.asfortranarray(mask.numpy().astype(np.uint8)))
+        return {**rle, "counts": rle["counts"].decode()}
+
+    images, objects, detections = [], [], []
+    for i, (pred, target) in enumerate(zip(preds, targets)):
+        images.append({"id": i, "height": size, "width": size})
+        for kind, image in (("truth", target), ("found", pred)):
+            for k in range(len(image["labels"])):
+                x1, y1, x2, y2 = image["boxes"][k].tolist()
+                entry = {"image_id": i, "category_id": int(image["labels"][k]), "bbox": [x1, y1, x2 - x1, y2 - y1],
+                         "segmentation": encoded(image["masks"][k])}
+                if kind == "truth":
+                    area = float(image["masks"][k].sum()) if iou_type == "segm" else (x2 - x1) * (y2 - y1)
+                    objects.append({**entry, "id": len(objects) + 1, "iscrowd": 0, "area": area})
+                else:
+                    detections.append({**entry, "score": float(image["scores"][k])})
+    truth = COCO()
+    truth.dataset = {"images": images, "annotations": objects, "categories": [{"id": c} for c in range(3)]}
+    with contextlib.redirect_stdout(io.StringIO()):
+        truth.createIndex()
+        evaluation = COCOeval(truth, truth.loadRes(detections), iou_type)
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+    return evaluation.stats[0]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mask_map_equals_pycocotools_segm(seed):
+    preds, targets = random_images(seed)
+    preds, targets = with_masks(preds, seed), with_masks(targets, seed + 100)
+    ours = mean_average_precision(preds, targets, COCO_THRESHOLDS, iou_type="segm")
+    assert ours == pytest.approx(pycocotools_map(preds, targets, "segm"), abs=1e-6)
+    boxes = mean_average_precision(preds, targets, COCO_THRESHOLDS)
+    assert boxes == pytest.approx(pycocotools_map(preds, targets, "bbox"), abs=1e-6)
+    assert 0 < ours < boxes  # the masks lose a tenth of their pixels: mask IoU is lower
+
+
+def test_mask_iou_by_hand_and_bad_iou_types():
+    a = torch.zeros(2, 4, 4, dtype=torch.bool)
+    a[0, :2, :2] = True  # 4 pixels; a[1] empty
+    b = torch.zeros(1, 4, 4, dtype=torch.bool)
+    b[0, :2] = True  # 8 pixels, 4 shared with a[0]
+    torch.testing.assert_close(mask_iou(a, b), torch.tensor([[0.5], [0.0]], dtype=torch.float64))
+    with pytest.raises(ValueError, match="mask_iou: masks1 and masks2 must be"):
+        mask_iou(a, b[:, :2])
+    preds, targets = random_images(0)
+    with pytest.raises(ValueError, match=r"iou_type must be one of \('bbox', 'segm'\); got 'mask'"):
+        mean_average_precision(preds, targets, iou_type="mask")
+    with pytest.raises(ValueError, match=r"preds\[0\] lacks \['masks'\]"):
+        mean_average_precision(preds, targets, iou_type="segm")
