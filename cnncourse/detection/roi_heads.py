@@ -114,28 +114,34 @@ class RoIHeads(nn.Module):
                               self.sampling_ratio)
         return self.box_head(pooled)
 
-    def sample(self, proposals, targets):
-        """Fast R-CNN's RoI-centric mini-batch: (proposals, labels, regression targets), lists per image."""
+    def sample(self, proposals, targets, matched: bool = False):
+        """Fast R-CNN's RoI-centric mini-batch: (proposals, labels, regression targets), lists per image.
+
+        With ``matched``, also the index of each sampled proposal's object in
+        its image's targets (0 for the background), for Mask R-CNN's heads.
+        """
         proposals = [torch.cat([p, t["boxes"].to(p)]) for p, t in zip(proposals, targets)]
-        labels = []
-        matched = []
+        labels, objects = [], []
         for p, t in zip(proposals, targets):
             truths = t["boxes"].to(p)
             if len(truths) == 0:
                 labels.append(torch.zeros(len(p), dtype=torch.int64, device=p.device))
-                matched.append(torch.zeros(len(p), 4, dtype=p.dtype, device=p.device))
+                objects.append(torch.zeros(len(p), dtype=torch.int64, device=p.device))
                 continue
             matches = self.matcher(box_iou(truths, p))
             label = t["labels"].to(p.device)[matches.clamp(min=0)].clone()
             label[matches == BELOW_LOW] = 0
             label[matches == BETWEEN] = -1
             labels.append(label)
-            matched.append(truths[matches.clamp(min=0)])
+            objects.append(matches.clamp(min=0))
         positives, negatives = sample_balanced(labels, self.batch_size_per_image, self.positive_fraction)
         chosen = [(pos | neg).nonzero().flatten() for pos, neg in zip(positives, negatives)]
         proposals = [p[i] for p, i in zip(proposals, chosen)]
-        regression = [self.box_coder.encode(m[i], p) for m, i, p in zip(matched, chosen, proposals)]
-        return proposals, [label[i] for label, i in zip(labels, chosen)], regression
+        objects = [o[i] for o, i in zip(objects, chosen)]
+        regression = [self.box_coder.encode(t["boxes"].to(p)[o] if len(t["boxes"]) else p, p)
+                      for t, o, p in zip(targets, objects, proposals)]
+        sampled = proposals, [label[i] for label, i in zip(labels, chosen)], regression
+        return (*sampled, objects) if matched else sampled
 
     def postprocess(self, class_logits, box_regression, proposals, image_size) -> list:
         """Detections per image (``boxes``, ``scores``, ``labels``) from the head's outputs."""

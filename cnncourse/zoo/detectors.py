@@ -18,6 +18,7 @@ import torch
 
 from cnncourse.detection import COCO_THRESHOLDS, mean_average_precision, selective_search
 from cnncourse.detection import scenes as det_scenes
+from cnncourse.detection.mask_rcnn import MaskRCNN
 from cnncourse.detection.rcnn import RCNN, train_rcnn
 from cnncourse.detection.ssd import SSD
 from cnncourse.detection.training import detect, macs_per_image, needs_proposals, seconds_per_image, train_detector
@@ -69,6 +70,18 @@ def _train_detector(model, settings, progress) -> dict:
     train_detector(model, train, epochs=settings["epochs"], lr=settings["lr"], batch_size=settings["batch_size"],
                    proposals=train_props, progress=progress)
     return _score(detect(model, test.images, proposals=test_props), test)
+
+
+def _train_mask_rcnn(model, settings, progress) -> dict:
+    """Train as the other detectors; score boxes, and masks (probabilities above 0.5) by mask AP."""
+    train, test = scene_sets(settings)
+    train_detector(model, train, epochs=settings["epochs"], lr=settings["lr"], batch_size=settings["batch_size"],
+                   progress=progress)
+    results = detect(model, test.images)
+    masked = [{**r, "masks": r["masks"][:, 0] > 0.5} for r in results]
+    return {**_score(results, test),
+            "mask_map50": round(mean_average_precision(masked, test.targets, iou_type="segm"), 4),
+            "mask_map_coco": round(mean_average_precision(masked, test.targets, COCO_THRESHOLDS, iou_type="segm"), 4)}
 
 
 def _train_rcnn(model, settings, progress) -> dict:
@@ -147,6 +160,12 @@ DETECTORS: dict[str, Recipe] = {
         "YOLO v1's grid, outputs and loss with a convolutional head (YOLO v2's): one cell per position of the "
         "8x8 map", lambda: YOLO(head="convolutional", hidden=128), _train_detector,
         {**SCENES, "head": "convolutional", "grid": 8, "hidden": 128}),
+    "mask_rcnn_shapes": Recipe(
+        "Mask R-CNN: Faster R-CNN with RoIAlign in every branch, a per-class mask head (14x14 masks) and a "
+        "keypoint head", lambda: MaskRCNN(pooler="roi_align"), _train_mask_rcnn, {**SCENES, "pooler": "roi_align"}),
+    "mask_rcnn_roi_pool_shapes": Recipe(
+        "Mask R-CNN with RoI pooling in place of RoIAlign (the paper's ablation)",
+        lambda: MaskRCNN(pooler="roi_pool"), _train_mask_rcnn, {**SCENES, "pooler": "roi_pool"}),
     "ssd_shapes": Recipe(
         "SSD: default boxes on maps of 8x8, 4x4, 2x2 and 1x1 cells, matching at IoU 0.5, hard negatives 3:1",
         lambda: SSD(), _train_detector, {**SCENES, "maps": 4}),
