@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnncourse.backbone import WIDTHS, check_images, conv_backbone
+from cnncourse.backbone import WIDTHS, check_images, conv_backbone, image_size_pair
 from cnncourse.boxes import box_iou
 from cnncourse.detection.coder import BoxCoder
 from cnncourse.detection.losses import smooth_l1
@@ -141,9 +141,9 @@ class SSD(nn.Module):
                  neg_to_pos_ratio: int = 3):
         super().__init__()
         stride = 2 ** len(widths)
-        if not isinstance(image_size, int) or image_size % stride:
-            raise ValueError(f"SSD: image_size must be an int multiple of the backbone's stride {stride}; "
-                             f"got {image_size!r}")
+        if isinstance(image_size, (tuple, list)):
+            raise ValueError(f"SSD: image_size must be one int (square images); got {image_size!r}")
+        image_size_pair("SSD", image_size, stride)  # a positive multiple of the stride
         self.image_size, self.num_classes = image_size, num_classes
         self.score_thresh, self.nms_thresh, self.topk_candidates = score_thresh, nms_thresh, topk_candidates
         self.detections_per_img, self.neg_to_pos_ratio = detections_per_img, neg_to_pos_ratio

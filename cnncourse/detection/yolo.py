@@ -24,7 +24,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnncourse.backbone import WIDTHS, check_images, conv_backbone, fc_head
+from cnncourse.backbone import WIDTHS, check_images, conv_backbone, fc_head, image_size_pair
 from cnncourse.boxes import box_convert, check_boxes, elementwise_box_iou
 from cnncourse.detection.nms import batched_nms
 from cnncourse.detection.scenes import NUM_CLASSES
@@ -194,9 +194,9 @@ class YOLO(nn.Module):
                  lambda_noobj: float = 0.5):
         super().__init__()
         stride = 2 ** len(widths)
-        if not isinstance(image_size, int) or image_size % stride:
-            raise ValueError(f"YOLO: image_size must be an int multiple of the backbone's stride {stride}; "
-                             f"got {image_size!r}")
+        if isinstance(image_size, (tuple, list)):
+            raise ValueError(f"YOLO: image_size must be one int (square images); got {image_size!r}")
+        image_size_pair("YOLO", image_size, stride)  # a positive multiple of the stride
         cells = image_size // stride
         if head not in YOLO_HEADS:
             raise ValueError(f"YOLO: head must be one of {YOLO_HEADS}; got {head!r}")
