@@ -40,9 +40,9 @@ from cnncourse.layers import Conv2d, ConvBNAct
 
 SSD300 = {"aspect_ratios": ((2,), (2, 3), (2, 3), (2, 3), (2,), (2,)),  # the paper's six maps
           "feature_sizes": ((38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1))}
-# the shapes scenes' SSD: maps of 8x8, 4x4, 2x2 and 1x1 cells on 64x64 images, the paper's
-# scales (0.2 to 0.9 of the image) lowered to the scenes' objects (5 to 32 pixels across)
-SHAPES_SSD = {"aspect_ratios": ((2,), (2, 3), (2, 3), (2,)), "min_ratio": 0.15, "max_ratio": 0.6}
+# the shapes scenes' SSD: maps of 8x8, 4x4, 2x2 and 1x1 cells on 64x64 images, the paper's scales
+# (0.2 to 0.9 of the image)
+SHAPES_SSD = {"aspect_ratios": ((2,), (2, 3), (2, 3), (2,)), "min_ratio": 0.2, "max_ratio": 0.9}
 
 
 def box_scales(maps: int, min_ratio: float = 0.15, max_ratio: float = 0.9) -> list[float]:
@@ -117,8 +117,10 @@ def hard_negatives(loss: torch.Tensor, positive: torch.Tensor, ratio: int = 3) -
 class SSD(nn.Module):
     """SSD on the course's backbone: class scores and box offsets for every default box of several maps.
 
-    The backbone's stride-8 map, then ``len(aspect_ratios) - 1`` extra
-    stages (3x3 convolution of stride 2, batch norm, ReLU), each map read by
+    The backbone's stride-8 map and one more 3x3 conv-BN-ReLU at that stride
+    (``top``, the part of the paper's VGG-16 converted fc6 and fc7 play), then
+    ``len(aspect_ratios) - 1`` extra stages (3x3 convolution of stride 2,
+    batch norm, ReLU), each map read by
     a 3x3 convolution giving, per cell and default box, C + 1 class logits
     and 4 offsets (coded as Faster R-CNN's, weights (10, 10, 5, 5)).
     ``anchors`` (D, 4) holds the default boxes, map by map and cell by cell,
@@ -148,7 +150,8 @@ class SSD(nn.Module):
         self.score_thresh, self.nms_thresh, self.topk_candidates = score_thresh, nms_thresh, topk_candidates
         self.detections_per_img, self.neg_to_pos_ratio = detections_per_img, neg_to_pos_ratio
         self.backbone = conv_backbone(3, widths)
-        channels = [widths[-1]] + [extra_width] * (len(aspect_ratios) - 1)
+        self.top = ConvBNAct(widths[-1], extra_width)
+        channels = [extra_width] * len(aspect_ratios)
         self.extras = nn.ModuleList(ConvBNAct(c, extra_width, stride=2) for c in channels[:-1])
         sizes = [image_size // stride]
         for _ in self.extras:
@@ -165,7 +168,7 @@ class SSD(nn.Module):
     def predict(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Class logits (N, D, C + 1) and box offsets (N, D, 4) for the D default boxes."""
         check_images(type(self).__name__, images, 3, size=(self.image_size, self.image_size))
-        x = self.backbone(images)
+        x = self.top(self.backbone(images))
         logits, offsets = [], []
         for k, (cls_head, box_head) in enumerate(zip(self.cls_heads, self.box_heads)):
             if k:

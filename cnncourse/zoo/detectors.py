@@ -167,6 +167,7 @@ DETECTORS: dict[str, Recipe] = {
         "Mask R-CNN with RoI pooling in place of RoIAlign (the paper's ablation)",
         lambda: MaskRCNN(pooler="roi_pool"), _train_mask_rcnn, {**SCENES, "pooler": "roi_pool"}),
     "ssd_shapes": Recipe(
-        "SSD: default boxes on maps of 8x8, 4x4, 2x2 and 1x1 cells, matching at IoU 0.5, hard negatives 3:1",
-        lambda: SSD(), _train_detector, {**SCENES, "maps": 4}),
+        "SSD: default boxes on maps of 8x8, 4x4, 2x2 and 1x1 cells (scales 0.2 to 0.9), matching at IoU 0.5, "
+        "hard negatives 3:1",
+        lambda: SSD(), _train_detector, {**SCENES, "maps": 4, "scales": (0.2, 0.9), "top": 1}),
 }
