@@ -16,6 +16,8 @@
   and the detector :class:`YOLO`;
 * :mod:`~cnncourse.detection.ssd`: SSD's :func:`default_boxes`, :func:`ssd_match` and :func:`hard_negatives`,
   and the detector :class:`SSD`;
+* :mod:`~cnncourse.detection.mask_rcnn` and :mod:`~cnncourse.detection.fcis`: the instance segmenters
+  Mask R-CNN (a mask head per region) and FCIS (:func:`assemble`: position-sensitive score maps);
 * :mod:`~cnncourse.detection.metrics`: :func:`average_precision` (VOC 2007, VOC and COCO interpolation),
   :func:`evaluate_detections` (per class, with the curves), :func:`mean_average_precision` and, for
   instance segmentation, :func:`mask_iou`.
@@ -36,8 +38,10 @@ mAP equals pycocotools'.
 
 from cnncourse.detection.anchors import cell_anchors, generate_anchors, grid_anchors
 from cnncourse.detection.coder import BoxCoder
+from cnncourse.detection.fcis import FCIS, assemble, assemble_loop
 from cnncourse.detection.keypoints import keypoint_loss, keypoint_targets
 from cnncourse.detection.losses import fast_rcnn_loss, mask_loss, mask_targets, rpn_loss, smooth_l1
+from cnncourse.detection.mask_rcnn import MaskRCNN, paste_masks
 from cnncourse.detection.matching import Matcher, sample_balanced
 from cnncourse.detection.metrics import (COCO_THRESHOLDS, average_precision, evaluate_detections, mask_iou,
                                          mean_average_precision)
@@ -52,6 +56,6 @@ __all__ = ["batched_nms", "nms", "nms_loop", "roi_align", "roi_pool", "cell_anch
            "grid_anchors", "BoxCoder", "Matcher", "sample_balanced", "COCO_THRESHOLDS", "average_precision",
            "evaluate_detections", "mask_iou", "mean_average_precision", "selective_search",
            "YOLO", "yolo_decode", "yolo_loss", "yolo_loss_terms", "yolo_targets", "SSD", "default_boxes",
-           "hard_negatives", "ssd_match",
+           "hard_negatives", "ssd_match", "FCIS", "assemble", "assemble_loop", "MaskRCNN", "paste_masks",
            "ps_roi_align", "ps_roi_pool", "fast_rcnn_loss", "mask_loss", "mask_targets", "rpn_loss", "smooth_l1",
            "keypoint_loss", "keypoint_targets"]

@@ -84,7 +84,36 @@ def decode_keypoints(logits: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
     return torch.stack([x, y, scores.to(boxes.dtype)], -1)
 
 
-class MaskRCNN(nn.Module):
+class InstanceSegmenter(nn.Module):
+    """Faster R-CNN's backbone and RPN, then heads per region that give each detection a mask.
+
+    Mask R-CNN and FCIS share this ``forward``; a subclass sets ``backbone``,
+    ``rpn`` and ``stride`` and defines ``head_losses(features, proposals,
+    targets)`` (a dict of losses) and ``detect(features, proposals, size)``
+    (one dict per image). Images (N, 3, H, W), H and W multiples of the
+    stride; targets hold ``boxes``, ``labels`` and ``masks`` (K, H, W).
+    """
+
+    def forward(self, images: torch.Tensor, targets=None):
+        check_images(type(self).__name__, images, 3, multiple=self.stride)
+        if self.training and targets is None:
+            raise ValueError(f"{type(self).__name__}: training mode needs targets, one dict with 'boxes', 'labels' "
+                             f"and 'masks' per image; got None")
+        size = tuple(images.shape[-2:])
+        features = self.backbone(images)
+        proposals, _, losses = self.rpn(features, size, targets)
+        if not self.training:
+            return self.detect(features, proposals, size)
+        return {**losses, **self.head_losses(features, proposals, targets)}
+
+
+def attach(detections: list, name: str, values: torch.Tensor) -> None:
+    """Split ``values`` (one row per detection, all images) among the images' dicts under ``name``."""
+    for d, v in zip(detections, values.split([len(d["boxes"]) for d in detections])):
+        d[name] = v
+
+
+class MaskRCNN(InstanceSegmenter):
     """Backbone, RPN, box head, mask head and (``keypoints`` > 0) keypoint head; see the module docstring.
 
     Images (N, 3, H, W), H and W multiples of the stride. Targets hold
@@ -109,18 +138,8 @@ class MaskRCNN(nn.Module):
         return pool_regions(features, boxes, self.pooler, self.mask_pool, 1 / self.stride).unflatten(
             1, (features.shape[1], self.mask_pool, self.mask_pool))
 
-    def forward(self, images: torch.Tensor, targets=None):
-        check_images(type(self).__name__, images, 3, multiple=self.stride)
-        if self.training and targets is None:
-            raise ValueError("MaskRCNN: training mode needs targets, one dict with 'boxes', 'labels' and 'masks' "
-                             "per image; got None")
-        size = tuple(images.shape[-2:])
-        features = self.backbone(images)
-        proposals, _, losses = self.rpn(features, size, targets)
-        heads = self.roi_heads
-        if not self.training:
-            detections, _ = heads(features, proposals, size)
-            return self._predict(features, detections, size)
+    def head_losses(self, features, proposals, targets) -> dict:
+        heads, losses = self.roi_heads, {}
         proposals, labels, regression, matched = heads.sample(proposals, targets, matched=True)
         class_logits, box_regression = heads.box_predictor(heads.region_features(features, proposals))
         losses["loss_classifier"], losses["loss_box_reg"] = fast_rcnn_loss(class_logits, box_regression, labels,
@@ -136,17 +155,13 @@ class MaskRCNN(nn.Module):
                                                     [t["keypoints"].to(pooled) for t in targets], objects)
         return losses
 
-    def _predict(self, features, detections, size):
+    def detect(self, features, proposals, size) -> list:
+        detections, _ = self.roi_heads(features, proposals, size)
         boxes = [d["boxes"] for d in detections]
         pooled = self._pool(features, boxes)
         labels = torch.cat([d["labels"] for d in detections])
         masks = self.mask_head(pooled)[torch.arange(len(labels), device=labels.device), labels].sigmoid()
-        masks = paste_masks(masks, torch.cat(boxes), size)[:, None]  # (K, 1, H, W), as torchvision's
+        attach(detections, "masks", paste_masks(masks, torch.cat(boxes), size)[:, None])  # (K, 1, H, W)
         if self.keypoint_head is not None:
-            keypoints = decode_keypoints(self.keypoint_head(pooled), torch.cat(boxes))
-        counts = [len(b) for b in boxes]
-        for k, d in enumerate(detections):
-            d["masks"] = masks.split(counts)[k]
-            if self.keypoint_head is not None:
-                d["keypoints"] = keypoints.split(counts)[k]
+            attach(detections, "keypoints", decode_keypoints(self.keypoint_head(pooled), torch.cat(boxes)))
         return detections

@@ -86,33 +86,23 @@ class FastRCNNPredictor(nn.Module):
         return self.cls_score(x), self.bbox_pred(x)
 
 
-class RoIHeads(nn.Module):
-    """``heads(features, proposals, image_size, targets=None)`` -> (detections, losses); see the module docstring.
+class RoISampler(nn.Module):
+    """What every second stage on proposals shares, with or without a box head (FCIS has none).
 
-    ``num_classes`` counts the background (4 for the shapes). In training
-    mode ``targets`` (dicts with ``boxes`` and ``labels``) are required and
-    the detections are an empty list; in eval mode ``losses`` is empty.
+    :meth:`sample` labels the proposals and draws Fast R-CNN's RoI-centric
+    mini-batch; :meth:`postprocess` turns class logits (R, C + 1) and box
+    deltas (R, 4 (C + 1)) into detections. ``num_classes`` counts the background.
     """
 
-    def __init__(self, in_channels: int, num_classes: int, spatial_scale: float, pooler: str = "roi_pool",
-                 output_size: int = 4, representation: int = 256, fg_iou_thresh: float = 0.5,
-                 bg_iou_thresh: float = 0.5, batch_size_per_image: int = 64, positive_fraction: float = 0.25,
-                 score_thresh: float = 0.05, nms_thresh: float = 0.5, detections_per_img: int = 100,
-                 sampling_ratio: int = 2):
+    def __init__(self, num_classes: int, fg_iou_thresh: float = 0.5, bg_iou_thresh: float = 0.5,
+                 batch_size_per_image: int = 64, positive_fraction: float = 0.25, score_thresh: float = 0.05,
+                 nms_thresh: float = 0.5, detections_per_img: int = 100):
         super().__init__()
-        self.pooler, self.output_size, self.spatial_scale = pooler, output_size, spatial_scale
-        self.sampling_ratio = sampling_ratio
-        self.box_head = TwoMLPHead(pooled_size(pooler, in_channels, output_size), representation)
-        self.box_predictor = FastRCNNPredictor(representation, num_classes)
+        self.num_classes = num_classes
         self.box_coder = BoxCoder((10.0, 10.0, 5.0, 5.0))
         self.matcher = Matcher(fg_iou_thresh, bg_iou_thresh, allow_low_quality_matches=False)
         self.batch_size_per_image, self.positive_fraction = batch_size_per_image, positive_fraction
         self.score_thresh, self.nms_thresh, self.detections_per_img = score_thresh, nms_thresh, detections_per_img
-
-    def region_features(self, features, boxes):
-        pooled = pool_regions(features, boxes, self.pooler, self.output_size, self.spatial_scale,
-                              self.sampling_ratio)
-        return self.box_head(pooled)
 
     def sample(self, proposals, targets, matched: bool = False):
         """Fast R-CNN's RoI-centric mini-batch: (proposals, labels, regression targets), lists per image.
@@ -161,6 +151,32 @@ class RoIHeads(nn.Module):
             keep = batched_nms(b, s, labels, self.nms_thresh)[: self.detections_per_img]
             results.append({"boxes": b[keep], "scores": s[keep], "labels": labels[keep]})
         return results
+
+
+class RoIHeads(RoISampler):
+    """``heads(features, proposals, image_size, targets=None)`` -> (detections, losses); see the module docstring.
+
+    ``num_classes`` counts the background (4 for the shapes). In training
+    mode ``targets`` (dicts with ``boxes`` and ``labels``) are required and
+    the detections are an empty list; in eval mode ``losses`` is empty.
+    """
+
+    def __init__(self, in_channels: int, num_classes: int, spatial_scale: float, pooler: str = "roi_pool",
+                 output_size: int = 4, representation: int = 256, fg_iou_thresh: float = 0.5,
+                 bg_iou_thresh: float = 0.5, batch_size_per_image: int = 64, positive_fraction: float = 0.25,
+                 score_thresh: float = 0.05, nms_thresh: float = 0.5, detections_per_img: int = 100,
+                 sampling_ratio: int = 2):
+        super().__init__(num_classes, fg_iou_thresh, bg_iou_thresh, batch_size_per_image, positive_fraction,
+                         score_thresh, nms_thresh, detections_per_img)
+        self.pooler, self.output_size, self.spatial_scale = pooler, output_size, spatial_scale
+        self.sampling_ratio = sampling_ratio
+        self.box_head = TwoMLPHead(pooled_size(pooler, in_channels, output_size), representation)
+        self.box_predictor = FastRCNNPredictor(representation, num_classes)
+
+    def region_features(self, features, boxes):
+        pooled = pool_regions(features, boxes, self.pooler, self.output_size, self.spatial_scale,
+                              self.sampling_ratio)
+        return self.box_head(pooled)
 
     def forward(self, features, proposals, image_size, targets=None):
         if self.training:

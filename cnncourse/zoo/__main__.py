@@ -25,7 +25,8 @@ def main(argv=None) -> None:
     print(f"profile {profile().name}, cache {zoo.cache_dir()}")
     for name in names:
         info = zoo.load(name, progress=False).zoo_info
-        scores = {k: info[k] for k in ("test_accuracy", "miou", "miou_edges", "pixel_accuracy") if k in info}
+        scores = {k: info[k] for k in ("test_accuracy", "miou", "miou_edges", "pixel_accuracy", "map50", "map_coco",
+                                         "mask_map50", "mask_map_coco") if k in info}
         shown = ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
         print(f"{name:26} trained in {info.get('train_seconds', 0):7.1f} s  {shown}", flush=True)
 
