@@ -42,20 +42,36 @@ def draw_detections(ax, image: torch.Tensor, result: dict, names, threshold: flo
 
     ``result`` holds ``boxes`` (K, 4) and ``labels`` (K,), and ``scores``
     (K,) for predictions: then only those at ``threshold`` or above are
-    drawn, each with its score. ``names[label]`` labels a box. Returns how
-    many boxes were drawn.
+    drawn, each with its score. ``names[label]`` labels a box. With
+    ``masks`` ((K, H, W) or torchvision's (K, 1, H, W), probabilities or
+    bools), each drawn object's pixels above 0.5 are tinted in a colour of
+    its own; with ``keypoints`` (K, P, 2 or 3) its points are marked. Returns
+    how many boxes were drawn.
     """
     for key in ("boxes", "labels"):
         if key not in result:
             raise ValueError(f"draw_detections: result must hold {key!r} (and 'scores' for predictions); "
                              f"got keys {sorted(result)}")
+    import matplotlib
+
     show_image(ax, image)
     scores = result.get("scores")
+    masks = result.get("masks")
+    if masks is not None:
+        masks = masks.detach().cpu().float().reshape(len(masks), *image.shape[-2:])
     drawn = 0
     for k, (box, label) in enumerate(zip(result["boxes"], result["labels"])):
         if scores is not None and scores[k] < threshold:
             continue
         draw_box(ax, box.detach().cpu(), color="white")
+        colour = matplotlib.colormaps["tab10"](drawn % 10)
+        if masks is not None:
+            tint = torch.zeros(*image.shape[-2:], 4)
+            tint[masks[k] > 0.5] = torch.tensor([*colour[:3], 0.5], dtype=tint.dtype)
+            ax.imshow(tint, extent=(0, image.shape[-1], image.shape[-2], 0))
+        if "keypoints" in result:
+            points = result["keypoints"][k].detach().cpu()
+            ax.plot(points[:, 0], points[:, 1], "o", color=colour, markeredgecolor="white", markersize=3.5)
         text = names[int(label)] + ("" if scores is None else f" {float(scores[k]):.2f}")
         ax.text(float(box[0]), float(box[1]), text, color="yellow", fontsize=7, va="bottom")
         drawn += 1

@@ -49,6 +49,15 @@ def test_detections_above_the_threshold_are_drawn_with_their_names_and_scores():
         assert [t.get_text() for t in ax.texts] == ["circle 0.90"]
         truth = {"boxes": result["boxes"], "labels": result["labels"]}
         assert draw_detections(ax, torch.rand(3, 10, 10), truth, ["bg", "circle", "square"]) == 2
+        masks = torch.zeros(2, 1, 10, 10)
+        masks[0, 0, 2:4, 2:5] = 0.8
+        keypoints = torch.tensor([[[2.0, 3, 1], [4, 4, 1]], [[5, 5, 1], [6, 6, 1]]])
+        images = len(ax.images)
+        assert draw_detections(ax, torch.rand(3, 10, 10), {**result, "masks": masks, "keypoints": keypoints},
+                               ["bg", "circle", "square"]) == 1
+        tint = ax.images[-1].get_array()
+        assert len(ax.images) == images + 2 and (tint[..., 3] > 0).sum() == 6  # the image, one mask of 6 pixels
+        assert ax.lines[-1].get_xdata().tolist() == [2.0, 4.0]  # the drawn object's keypoints
         with pytest.raises(ValueError, match=r"result must hold 'labels'.*got keys \['boxes'\]"):
             draw_detections(ax, torch.rand(3, 10, 10), {"boxes": result["boxes"]}, [])
     finally:
