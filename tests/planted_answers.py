@@ -58,6 +58,7 @@ SCOPES = {
     "precision_recall": "test_precision_recall", "average_precision": "test_average_precision",
     "roi_pool": "test_roi_pool", "encode": "test_encode", "anchors": "test_anchors", "hinge_loss": "test_hinge_loss",
     "yolo_targets": "test_yolo_targets", "hard_negatives": "test_hard_negatives",
+    "roi_align_mask": "test_roi_align_mask", "assemble": "test_assemble",
 }
 
 
@@ -1438,6 +1439,136 @@ for n in range(len(loss)):
     k = min(ratio * int(positive[n].sum()), len(candidates))
     chosen[n, candidates[loss[n, candidates].topk(k).indices]] = True
 return chosen
+"""),
+    Plant("instance_segmentation", "roi_align_mask", "wrong", "calls torchvision's roi_align", """
+import torchvision
+return torchvision.ops.roi_align(mask[None, None], [box[None].to(mask)], size, 1.0, 1, aligned=True)[0, 0]
+""", "test_roi_align_mask"),
+    Plant("instance_segmentation", "roi_align_mask", "wrong", "no half-pixel shift (aligned=False)", """
+H, W = mask.shape
+x1, y1, x2, y2 = box.tolist()
+out = torch.zeros(size, size, dtype=mask.dtype)
+
+def axis(v, n):
+    v = max(v, 0.0)
+    low = math.floor(v)
+    if low >= n - 1:
+        return n - 1, n - 1, 0.0
+    return low, low + 1, v - low
+
+for i in range(size):
+    y = y1 + (i + 0.5) * (y2 - y1) / size
+    for j in range(size):
+        x = x1 + (j + 0.5) * (x2 - x1) / size
+        if y < -1 or y > H or x < -1 or x > W:
+            continue
+        (top, bottom, dy), (left, right, dx) = axis(y, H), axis(x, W)
+        out[i, j] = ((1 - dy) * (1 - dx) * mask[top, left] + (1 - dy) * dx * mask[top, right]
+                     + dy * (1 - dx) * mask[bottom, left] + dy * dx * mask[bottom, right])
+return out
+""", "test_roi_align_mask"),
+    Plant("instance_segmentation", "roi_align_mask", "wrong", "the nearest pixel, as RoI pooling rounds", """
+H, W = mask.shape
+x1, y1, x2, y2 = box.tolist()
+out = torch.zeros(size, size, dtype=mask.dtype)
+for i in range(size):
+    y = y1 + (i + 0.5) * (y2 - y1) / size - 0.5
+    for j in range(size):
+        x = x1 + (j + 0.5) * (x2 - x1) / size - 0.5
+        if y < -1 or y > H or x < -1 or x > W:
+            continue
+        out[i, j] = mask[min(max(round(y), 0), H - 1), min(max(round(x), 0), W - 1)]
+return out
+""", "test_roi_align_mask"),
+    Plant("instance_segmentation", "roi_align_mask", "wrong", "reads the cells' corners, not their centres", """
+H, W = mask.shape
+x1, y1, x2, y2 = box.tolist()
+out = torch.zeros(size, size, dtype=mask.dtype)
+
+def axis(v, n):
+    v = max(v, 0.0)
+    low = math.floor(v)
+    if low >= n - 1:
+        return n - 1, n - 1, 0.0
+    return low, low + 1, v - low
+
+for i in range(size):
+    y = y1 + i * (y2 - y1) / size - 0.5
+    for j in range(size):
+        x = x1 + j * (x2 - x1) / size - 0.5
+        if y < -1 or y > H or x < -1 or x > W:
+            continue
+        (top, bottom, dy), (left, right, dx) = axis(y, H), axis(x, W)
+        out[i, j] = ((1 - dy) * (1 - dx) * mask[top, left] + (1 - dy) * dx * mask[top, right]
+                     + dy * (1 - dx) * mask[bottom, left] + dy * dx * mask[bottom, right])
+return out
+""", "test_roi_align_mask"),
+    Plant("instance_segmentation", "roi_align_mask", "right", "vectorised over the cells, with the same rules", """
+H, W = mask.shape
+x1, y1, x2, y2 = box.tolist()
+steps = (torch.arange(size, dtype=torch.float64) + 0.5) / size
+ys, xs = y1 + steps * (y2 - y1) - 0.5, x1 + steps * (x2 - x1) - 0.5
+
+def axis(v, n):
+    valid = (v >= -1) & (v <= n)
+    v = v.clamp(min=0)
+    low = v.floor().long()
+    edge = low >= n - 1
+    low = torch.where(edge, n - 1, low)
+    high = torch.where(edge, n - 1, low + 1)
+    return low, high, torch.where(edge, 0.0, v - low), valid
+
+top, bottom, dy, vy = axis(ys, H)
+left, right, dx, vx = axis(xs, W)
+m = mask.double()
+dy, dx = dy[:, None], dx[None, :]
+value = ((1 - dy) * (1 - dx) * m[top][:, left] + (1 - dy) * dx * m[top][:, right]
+         + dy * (1 - dx) * m[bottom][:, left] + dy * dx * m[bottom][:, right])
+return (value * (vy[:, None] & vx[None, :])).to(mask.dtype)
+"""),
+    Plant("instance_segmentation", "assemble", "wrong", "calls the course's assemble on the region", """
+from cnncourse.detection import fcis
+M = pooled.shape[-1]
+return fcis.assemble(pooled[None], torch.tensor([[0.0, 0, M, M]]), k, M, 1.0)[0]
+""", "test_assemble"),
+    Plant("instance_segmentation", "assemble", "wrong", "the cells by column, then row", """
+M = pooled.shape[-1]
+groups, r = pooled.shape[0] // (k * k), M // k
+maps = pooled.view(groups, k, k, M, M)
+out = pooled.new_zeros(groups, M, M)
+for a in range(k):
+    for b in range(k):
+        block = (slice(None), slice(a * r, (a + 1) * r), slice(b * r, (b + 1) * r))
+        out[block] = maps[:, b, a][block]
+return out
+""", "test_assemble"),
+    Plant("instance_segmentation", "assemble", "wrong", "the groups outermost: channel (a * k + b) * D + d", """
+M = pooled.shape[-1]
+groups, r = pooled.shape[0] // (k * k), M // k
+maps = pooled.view(k, k, groups, M, M)
+out = pooled.new_zeros(groups, M, M)
+for a in range(k):
+    for b in range(k):
+        block = (slice(None), slice(a * r, (a + 1) * r), slice(b * r, (b + 1) * r))
+        out[block] = maps[a, b][block]
+return out
+""", "test_assemble"),
+    Plant("instance_segmentation", "assemble", "wrong", "cells of k pixels instead of M / k", """
+M = pooled.shape[-1]
+groups = pooled.shape[0] // (k * k)
+out = pooled.new_zeros(groups, M, M)
+for i in range(M):
+    for j in range(M):
+        a, b = min(i // k, k - 1), min(j // k, k - 1)
+        out[:, i, j] = pooled[torch.arange(groups) * k * k + a * k + b, i, j]
+return out
+""", "test_assemble"),
+    Plant("instance_segmentation", "assemble", "right", "torch.gather with the cell number of every pixel", """
+M = pooled.shape[-1]
+groups = pooled.shape[0] // (k * k)
+cell = torch.arange(M) // (M // k)
+index = (cell[:, None] * k + cell[None, :]).expand(groups, 1, M, M)
+return pooled.view(groups, k * k, M, M).gather(1, index)[:, 0]
 """),
 ]
 

@@ -18,12 +18,14 @@ import torch
 
 from cnncourse.detection import COCO_THRESHOLDS, mean_average_precision, selective_search
 from cnncourse.detection import scenes as det_scenes
+from cnncourse.detection.fcis import FCIS
 from cnncourse.detection.mask_rcnn import MaskRCNN
 from cnncourse.detection.rcnn import RCNN, train_rcnn
 from cnncourse.detection.ssd import SSD
 from cnncourse.detection.training import detect, macs_per_image, needs_proposals, seconds_per_image, train_detector
 from cnncourse.detection.two_stage import two_stage
 from cnncourse.detection.yolo import YOLO
+from cnncourse.layers import use_kernels
 from cnncourse.runtime import device_of
 from cnncourse.zoo.recipes import Recipe
 
@@ -32,6 +34,10 @@ SCENES = {"train_scenes": {"quick": 250, "full": 4000}, "test_scenes": {"quick":
 # the detectors fed by selective search: fewer scenes (its proposals cost about 45 ms a scene on a CPU)
 PROPOSED = {**SCENES, "train_scenes": {"quick": 100, "full": 2000}, "epochs": {"quick": 6, "full": 16},
             "proposals": "selective_search_fast"}
+# the instance segmenters: in the quick profile fewer scenes and epochs in smaller batches (more steps for the
+# time), so that one chapter trains three of them within its minute
+MASKS = {**SCENES, "train_scenes": {"quick": 120, "full": 4000}, "epochs": {"quick": 3, "full": 24},
+         "batch_size": {"quick": 4, "full": 16}}
 RCNN_SETTINGS = {**PROPOSED, "epochs": {"quick": 3, "full": 12}, "lr": 1e-3, "widths": (16, 32, 64), "hidden": 256,
                  "warp": 64, "regions_per_image": 8}
 
@@ -62,22 +68,29 @@ def _score(results, test) -> dict:
             "map_coco": round(mean_average_precision(results, test.targets, COCO_THRESHOLDS), 4)}
 
 
-def _train_detector(model, settings, progress) -> dict:
+def _fit_and_detect(model, settings, progress) -> tuple:
+    """Train ``model`` on the training scenes of ``settings``; its detections on the test scenes, and those scenes.
+
+    The test scenes are run on PyTorch's kernels (Mask R-CNN's heads run on
+    up to 100 detections per image, which the course's kernels make slow).
+    """
     train, test = scene_sets(settings)
     needs = needs_proposals(model)
     train_props = proposals(settings["train_scenes"], settings["data_seed"]) if needs else None
     test_props = proposals(settings["test_scenes"], settings["data_seed"] + 1) if needs else None
     train_detector(model, train, epochs=settings["epochs"], lr=settings["lr"], batch_size=settings["batch_size"],
                    proposals=train_props, progress=progress)
-    return _score(detect(model, test.images, proposals=test_props), test)
+    with use_kernels("torch"):
+        return detect(model, test.images, proposals=test_props), test
 
 
-def _train_mask_rcnn(model, settings, progress) -> dict:
-    """Train as the other detectors; score boxes, and masks (probabilities above 0.5) by mask AP."""
-    train, test = scene_sets(settings)
-    train_detector(model, train, epochs=settings["epochs"], lr=settings["lr"], batch_size=settings["batch_size"],
-                   progress=progress)
-    results = detect(model, test.images)
+def _train_detector(model, settings, progress) -> dict:
+    return _score(*_fit_and_detect(model, settings, progress))
+
+
+def _train_segmenter(model, settings, progress) -> dict:
+    """Score boxes as the other detectors, and masks (probabilities above 0.5) by mask AP."""
+    results, test = _fit_and_detect(model, settings, progress)
     masked = [{**r, "masks": r["masks"][:, 0] > 0.5} for r in results]
     return {**_score(results, test),
             "mask_map50": round(mean_average_precision(masked, test.targets, iou_type="segm"), 4),
@@ -162,10 +175,14 @@ DETECTORS: dict[str, Recipe] = {
         {**SCENES, "head": "convolutional", "grid": 8, "hidden": 128}),
     "mask_rcnn_shapes": Recipe(
         "Mask R-CNN: Faster R-CNN with RoIAlign in every branch, a per-class mask head (14x14 masks) and a "
-        "keypoint head", lambda: MaskRCNN(pooler="roi_align"), _train_mask_rcnn, {**SCENES, "pooler": "roi_align"}),
+        "keypoint head", lambda: MaskRCNN(pooler="roi_align"), _train_segmenter, {**MASKS, "pooler": "roi_align"}),
     "mask_rcnn_roi_pool_shapes": Recipe(
         "Mask R-CNN with RoI pooling in place of RoIAlign (the paper's ablation)",
-        lambda: MaskRCNN(pooler="roi_pool"), _train_mask_rcnn, {**SCENES, "pooler": "roi_pool"}),
+        lambda: MaskRCNN(pooler="roi_pool"), _train_segmenter, {**MASKS, "pooler": "roi_pool"}),
+    "fcis_shapes": Recipe(
+        "FCIS: Faster R-CNN's RPN, then inside/outside score maps in 3x3 position-sensitive groups assembled "
+        "into 9x9 masks per region, classes from the same maps, class-agnostic boxes from 4k^2 maps",
+        lambda: FCIS(k=3, mask_size=9), _train_segmenter, {**MASKS, "k": 3, "mask_size": 9}),
     "ssd_shapes": Recipe(
         "SSD: default boxes on maps of 8x8, 4x4, 2x2 and 1x1 cells (scales 0.2 to 0.9), matching at IoU 0.5, "
         "hard negatives 3:1",
