@@ -24,9 +24,9 @@ position-sensitively pooled (R-FCN's :func:`~cnncourse.detection.ps_roi_align`)
 and averaged: one class-agnostic box per region, as in the paper's code. The
 RPN and the losses are Faster R-CNN's (cross-entropy over classes, smooth L1
 on the boxes) plus the mask's binary cross-entropy on the positive regions
-for their true class. The paper's k is 7, regions assembled to 21 x 21 on a
-stride-16 ResNet-101 map; here k = 3 and 9 x 9 on the course's stride-8
-map of a 64x64 scene, where an object spans three to five cells.
+for their true class. The paper's k is 7 on a stride-16 ResNet-101 map (its
+official code assembles regions at 21 x 21); here k = 3 and 9 x 9 on the
+course's stride-8 map of a 64x64 scene, where an object spans two to four cells.
 """
 
 from __future__ import annotations
