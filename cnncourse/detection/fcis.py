@@ -36,7 +36,7 @@ from torch import nn
 
 from cnncourse.backbone import conv_backbone
 from cnncourse.detection.losses import fast_rcnn_loss, mask_loss
-from cnncourse.detection.mask_rcnn import InstanceSegmenter, attach, paste_masks
+from cnncourse.detection.mask_rcnn import InstanceSegmenter, attach_masks
 from cnncourse.detection.ps_roi import ps_roi_align
 from cnncourse.detection.roi import roi_align
 from cnncourse.detection.roi_heads import RoISampler
@@ -121,20 +121,22 @@ class FCIS(InstanceSegmenter):
         shared = self.reduce(features)
         return self.score_maps(shared), self.box_maps(shared)
 
-    def regions(self, maps, boxes) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Class logits (R, C + 1), box deltas (R, 4 (C + 1)) (one box, repeated per class), mask logits (R, C + 1, M, M)."""
-        scores, box_maps = maps
-        classes = self.sampler.num_classes
-        class_logits, mask_logits = inside_outside(assemble(scores, boxes, self.k, self.mask_size, 1 / self.stride),
-                                                   classes)
+    def mask_logits(self, score_maps, boxes) -> tuple[torch.Tensor, torch.Tensor]:
+        """Class logits (R, C + 1) and mask logits (R, C + 1, M, M) of the regions, assembled from the score maps."""
+        assembled = assemble(score_maps, boxes, self.k, self.mask_size, 1 / self.stride)
+        return inside_outside(assembled, self.sampler.num_classes)
+
+    def box_deltas(self, box_maps, boxes) -> torch.Tensor:
+        """(R, 4 (C + 1)): one class-agnostic box per region, repeated for every class."""
         deltas = ps_roi_align(box_maps, boxes, self.k, 1 / self.stride, 2).mean((-2, -1))
-        return class_logits, deltas.repeat(1, classes), mask_logits
+        return deltas.repeat(1, self.sampler.num_classes)
 
     def head_losses(self, features, proposals, targets) -> dict:
         proposals, labels, regression, matched = self.sampler.sample(proposals, targets, matched=True)
-        class_logits, box_regression, mask_logits = self.regions(self.maps(features), proposals)
+        score_maps, box_maps = self.maps(features)
+        class_logits, mask_logits = self.mask_logits(score_maps, proposals)
         losses = dict(zip(("loss_classifier", "loss_box_reg"),
-                          fast_rcnn_loss(class_logits, box_regression, labels, regression)))
+                          fast_rcnn_loss(class_logits, self.box_deltas(box_maps, proposals), labels, regression)))
         positive = [label > 0 for label in labels]
         losses["loss_mask"] = mask_loss(mask_logits[torch.cat(positive)], [p[k] for p, k in zip(proposals, positive)],
                                         [t["masks"].to(mask_logits) for t in targets],
@@ -143,12 +145,9 @@ class FCIS(InstanceSegmenter):
         return losses
 
     def detect(self, features, proposals, size) -> list:
-        maps = self.maps(features)
-        class_logits, box_regression, _ = self.regions(maps, proposals)
-        detections = self.sampler.postprocess(class_logits, box_regression, proposals, size)
-        boxes = [d["boxes"] for d in detections]
-        _, _, mask_logits = self.regions(maps, boxes)  # assembled again on the refined boxes
-        labels = torch.cat([d["labels"] for d in detections])
-        masks = mask_logits[torch.arange(len(labels), device=labels.device), labels].sigmoid()
-        attach(detections, "masks", paste_masks(masks, torch.cat(boxes), size)[:, None])  # (K, 1, H, W)
+        score_maps, box_maps = self.maps(features)
+        class_logits, _ = self.mask_logits(score_maps, proposals)
+        detections = self.sampler.postprocess(class_logits, self.box_deltas(box_maps, proposals), proposals, size)
+        _, mask_logits = self.mask_logits(score_maps, [d["boxes"] for d in detections])  # on the refined boxes
+        attach_masks(detections, mask_logits, size)
         return detections

@@ -113,6 +113,14 @@ def attach(detections: list, name: str, values: torch.Tensor) -> None:
         d[name] = v
 
 
+def attach_masks(detections: list, mask_logits: torch.Tensor, size) -> None:
+    """Each detection's mask: its class's logits (K, C + 1, M, M) -> probabilities pasted into its box, (K, 1, H, W)."""
+    boxes = torch.cat([d["boxes"] for d in detections])
+    labels = torch.cat([d["labels"] for d in detections])
+    masks = mask_logits[torch.arange(len(labels), device=labels.device), labels].sigmoid()
+    attach(detections, "masks", paste_masks(masks, boxes, size)[:, None])  # as torchvision's
+
+
 class MaskRCNN(InstanceSegmenter):
     """Backbone, RPN, box head, mask head and (``keypoints`` > 0) keypoint head; see the module docstring.
 
@@ -159,9 +167,7 @@ class MaskRCNN(InstanceSegmenter):
         detections, _ = self.roi_heads(features, proposals, size)
         boxes = [d["boxes"] for d in detections]
         pooled = self._pool(features, boxes)
-        labels = torch.cat([d["labels"] for d in detections])
-        masks = self.mask_head(pooled)[torch.arange(len(labels), device=labels.device), labels].sigmoid()
-        attach(detections, "masks", paste_masks(masks, torch.cat(boxes), size)[:, None])  # (K, 1, H, W)
+        attach_masks(detections, self.mask_head(pooled), size)
         if self.keypoint_head is not None:
             attach(detections, "keypoints", decode_keypoints(self.keypoint_head(pooled), torch.cat(boxes)))
         return detections
