@@ -59,6 +59,7 @@ SCOPES = {
     "roi_pool": "test_roi_pool", "encode": "test_encode", "anchors": "test_anchors", "hinge_loss": "test_hinge_loss",
     "yolo_targets": "test_yolo_targets", "hard_negatives": "test_hard_negatives",
     "roi_align_mask": "test_roi_align_mask", "assemble": "test_assemble",
+    "text_cnn_features": "test_text_cnn_features", "causal_conv1d": "test_causal_conv1d",
 }
 
 
@@ -1569,6 +1570,64 @@ groups = pooled.shape[0] // (k * k)
 cell = torch.arange(M) // (M // k)
 index = (cell[:, None] * k + cell[None, :]).expand(groups, 1, M, M)
 return pooled.view(groups, k * k, M, M).gather(1, index)[:, 0]
+"""),
+    # --- sequences ---
+    Plant("sequences", "text_cnn_features", "wrong", "calls the course's TextCNN", """
+from cnncourse.sequences import TextCNN
+tokens = (torch.arange(embedded.shape[1])[None, :] < lengths[:, None]).long()
+model = TextCNN(2, 1, embedded.shape[2], [w.shape[-1] for w in weights], weights[0].shape[0]).to(embedded.dtype)
+model.embedding.forward = lambda _: embedded
+for conv, weight, bias in zip(model.convs, weights, biases):
+    conv.weight.data, conv.bias.data = weight, bias
+return model.features(tokens)
+""", "test_text_cnn_features"),
+    Plant("sequences", "text_cnn_features", "wrong", "the max over every window, padding included", """
+x = embedded.transpose(1, 2)
+return torch.cat([F.relu(F.conv1d(x, w, b)).amax(-1) for w, b in zip(weights, biases)], 1)
+""", "test_text_cnn_features"),
+    Plant("sequences", "text_cnn_features", "wrong", "counts windows that start inside the sentence (t < length)", """
+x = embedded.transpose(1, 2)
+pooled = []
+for weight, bias in zip(weights, biases):
+    maps = F.relu(F.conv1d(x, weight, bias))
+    inside = torch.arange(maps.shape[-1])[None, :] < lengths[:, None]
+    pooled.append(maps.masked_fill(~inside[:, None, :], float("-inf")).amax(-1))
+return torch.cat(pooled, 1)
+""", "test_text_cnn_features"),
+    Plant("sequences", "text_cnn_features", "wrong", "average pooling over time, not 1-max", """
+x = embedded.transpose(1, 2)
+pooled = []
+for weight, bias in zip(weights, biases):
+    maps = F.relu(F.conv1d(x, weight, bias))
+    inside = (torch.arange(maps.shape[-1])[None, :] + weight.shape[-1] <= lengths[:, None]).to(maps.dtype)
+    pooled.append((maps * inside[:, None, :]).sum(-1) / inside.sum(-1, keepdim=True))
+return torch.cat(pooled, 1)
+""", "test_text_cnn_features"),
+    Plant("sequences", "text_cnn_features", "right", "each sentence alone, ReLU after the max (they commute)", """
+rows = []
+for row, length in zip(embedded, lengths.tolist()):
+    x = row[:length].T[None]  # (1, D, length)
+    rows.append(torch.cat([F.conv1d(x, w, b).amax(-1).relu() for w, b in zip(weights, biases)], 1))
+return torch.cat(rows)
+"""),
+    Plant("sequences", "causal_conv1d", "wrong", "calls the course's causal_conv1d", """
+from cnncourse.sequences import causal_conv1d as course
+return course(x, weight, bias, dilation)
+""", "test_causal_conv1d"),
+    Plant("sequences", "causal_conv1d", "wrong", "pads both sides ('same'), so it looks ahead", """
+return F.conv1d(x, weight, bias, dilation=dilation, padding="same")
+""", "test_causal_conv1d"),
+    Plant("sequences", "causal_conv1d", "wrong", "ignores the dilation", """
+return F.conv1d(F.pad(x, (weight.shape[-1] - 1, 0)), weight, bias)
+""", "test_causal_conv1d"),
+    Plant("sequences", "causal_conv1d", "right", "a sum over the taps of shifted copies of x", """
+K, L = weight.shape[-1], x.shape[-1]
+out = bias.view(1, -1, 1).expand(x.shape[0], -1, L).clone()
+for k in range(K):
+    shift = (K - 1 - k) * dilation
+    shifted = F.pad(x, (shift, 0))[..., :L]  # step t reads x[t - shift]
+    out = out + torch.einsum("fc,ncl->nfl", weight[:, :, k], shifted)
+return out
 """),
 ]
 
