@@ -313,6 +313,8 @@ def _stubs():
         (accelerator, "current_stream"): lambda device=None: _Stream(),
         (accelerator, "synchronize"): lambda device=None: None,
         (torch.nn.Parameter, "__deepcopy__"): deepcopy_parameter,
+        # recurrent layers ask whether cuDNN takes their weights (flatten_parameters): it does not here
+        (torch.backends.cudnn, "is_acceptable"): lambda tensor: False,
     }
     return {key: stub for key, stub in stubs.items() if hasattr(*key)}  # torch < 2.6 has no accelerator
 

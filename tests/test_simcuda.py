@@ -119,6 +119,20 @@ def test_modules_move_parameters_buffers_and_gradients(cuda):
     assert cnncourse.device_of(model.cuda()).type == "cuda"
 
 
+def test_recurrent_layers_move_and_run_on_the_device(cuda):
+    torch.manual_seed(0)
+    gru = nn.GRU(3, 4, batch_first=True)
+    x = torch.randn(2, 5, 3)
+    expected = gru(x)[0]
+    gru.cuda()
+    out = gru(x.cuda())[0]
+    out.sum().backward()
+    assert out.is_cuda and gru.weight_hh_l0.grad.is_cuda
+    torch.testing.assert_close(out.cpu(), expected)
+    with pytest.raises(RuntimeError, match=MIXED):
+        gru(x)
+
+
 def test_the_course_kernels_run_forward_and_backward_on_the_device(cuda):
     x = torch.randn(2, 3, 8, 8, device="cuda", requires_grad=True)
     weight = torch.randn(4, 3, 3, 3, device="cuda")

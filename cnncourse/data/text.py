@@ -153,7 +153,7 @@ def sentiment(n: int, seed: int = 0, *, negation: float = 0.5, intensifier: floa
 # --- tagging: parts of speech and chunks -------------------------------------------------------
 POS_TAGS = ("DET", "ADJ", "NOUN", "VERB", "ADV", "PREP")
 CHUNK_TAGS = ("B-NP", "I-NP", "B-VP", "B-PP", "B-ADVP")
-_WORDS = {
+WORDS = {
     "DET": "the a this that every some".split(),
     "ADJ": (POSITIVE + NEGATIVE + "red green small large old young quiet loud heavy bright".split()),
     "NOUN": (NOUNS + ("dog cat bird horse teacher student farmer doctor river garden window table city "
@@ -169,12 +169,12 @@ AMBIGUOUS = "watch play walk plan visit call guard light".split()
 def _noun_phrase(rng):
     words, tags = [], []
     if rng.random() < 0.75:
-        words.append(rng.choice(_WORDS["DET"]))
+        words.append(rng.choice(WORDS["DET"]))
         tags.append("DET")
     for _ in range(rng.choice((0, 0, 1, 2))):
-        words.append(rng.choice(_WORDS["ADJ"]))
+        words.append(rng.choice(WORDS["ADJ"]))
         tags.append("ADJ")
-    words.append(rng.choice(_WORDS["NOUN"] + AMBIGUOUS) if rng.random() < 0.8 else rng.choice(AMBIGUOUS))
+    words.append(rng.choice(WORDS["NOUN"] + AMBIGUOUS) if rng.random() < 0.8 else rng.choice(AMBIGUOUS))
     tags.append("NOUN")
     chunks = ["B-NP"] + ["I-NP"] * (len(words) - 1)
     return words, tags, chunks
@@ -194,14 +194,14 @@ def tagging(n: int, seed: int = 0, vocab: Vocabulary | None = None) -> TextSet:
     sentences, pos, chunk = [], [], []
     for _ in range(n):
         words, tags, chunks = _noun_phrase(rng)
-        verb = rng.choice(_WORDS["VERB"] + AMBIGUOUS)
+        verb = rng.choice(WORDS["VERB"] + AMBIGUOUS)
         w, t, c = _noun_phrase(rng)
         words, tags, chunks = words + [verb] + w, tags + ["VERB"] + t, chunks + ["B-VP"] + c
         if rng.random() < 0.4:
-            words, tags, chunks = words + [rng.choice(_WORDS["ADV"])], tags + ["ADV"], chunks + ["B-ADVP"]
+            words, tags, chunks = words + [rng.choice(WORDS["ADV"])], tags + ["ADV"], chunks + ["B-ADVP"]
         if rng.random() < 0.5:
             w, t, c = _noun_phrase(rng)
-            words += [rng.choice(_WORDS["PREP"])] + w
+            words += [rng.choice(WORDS["PREP"])] + w
             tags += ["PREP"] + t
             chunks += ["B-PP"] + c
         sentences.append(words)
@@ -211,6 +211,11 @@ def tagging(n: int, seed: int = 0, vocab: Vocabulary | None = None) -> TextSet:
     return _encode(sentences, vocab, ["tagged"] * n, targets)
 
 
+def word_classes() -> dict[str, str]:
+    """The part of speech of every word :func:`tagging` uses in one role only (not the :data:`AMBIGUOUS` ones)."""
+    return {w: tag for tag, words in WORDS.items() for w in words}
+
+
 def all_words() -> list[str]:
     """Every word :func:`tagging` can produce (a vocabulary that covers the test sets too)."""
-    return sorted({w for ws in _WORDS.values() for w in ws} | set(AMBIGUOUS))
+    return sorted({w for ws in WORDS.values() for w in ws} | set(AMBIGUOUS))

@@ -48,6 +48,9 @@ def test_tagging_tags_every_word_and_chunks_begin_noun_phrases():
             else:
                 assert chunk_tag == {"VERB": "B-VP", "PREP": "B-PP", "ADV": "B-ADVP"}[tag]
     assert set(text.all_words()) >= {w for s in data.sentences for w in s}
+    classes = text.word_classes()
+    assert not set(classes) & set(text.AMBIGUOUS)
+    assert len(classes) == sum(len(words) for words in text.WORDS.values()), "one class per word"
 
 
 def test_vocabulary_and_padding():
