@@ -8,9 +8,10 @@ such convolutions with dilations 1, 2, 4, 8, 16 doubles the receptive field
 with every layer, so five layers of width 3 see 63 steps, and the paper
 repeats the stack to see further. The decoder is a language model over the
 target; for translation it is stacked on an encoder (the same blocks,
-not causal) whose output is cut or zero-padded to the target's length
-(the paper's *dynamic unfolding*, to ``a * |s| + b`` steps) and
-concatenated with the target's embeddings. Every step's output is computed
+not causal) whose output is cut or zero-padded to the target's length and
+concatenated with the target's embeddings (the paper's *dynamic
+unfolding*: the source's representation spans ``a * |s| + b`` steps, and
+decoder steps beyond it read zeros). Every step's output is computed
 in parallel while training, and the cost grows linearly with the length.
 
 Shapes: token ids (N, L) -> logits (N, V, L), the layout ``F.cross_entropy``
@@ -65,7 +66,11 @@ class ChannelNorm(nn.LayerNorm):
 
 
 class ResidualBlock(nn.Module):
-    """ByteNet's block: norm, ReLU, 1x1 (2d -> d), norm, ReLU, dilated k-wide conv, norm, ReLU, 1x1 (d -> 2d), + x."""
+    """ByteNet's block: norm, ReLU, 1x1 (2d -> d), norm, ReLU, dilated k-wide conv, norm, ReLU, 1x1 (d -> 2d), + x.
+
+    The paper's block with ReLUs (its Figure 3, left, used for translation);
+    its language model uses blocks with multiplicative units instead.
+    """
 
     def __init__(self, channels: int, kernel_size: int = 3, dilation: int = 1, causal: bool = True):
         super().__init__()

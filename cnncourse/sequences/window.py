@@ -1,23 +1,25 @@
 """Collobert and Weston's window network: one look-up table shared by several tagging tasks.
 
 Collobert and Weston (2008), "A Unified Architecture for Natural Language
-Processing: Deep Neural Networks with Multitask Learning", tag every word of
-a sentence from a *window* of words around it: each word's vector is read
-from a look-up table (the first layer), the window's vectors are
-concatenated and passed through a linear layer, a HardTanh and a linear
-layer with one score per tag. Sliding the window along the sentence is a 1D
-convolution of width ``window`` over the word vectors, which is how
-:class:`WindowNetwork` computes it (:func:`window_features` spells out the
-concatenation, for comparison). The paper learns part-of-speech tagging,
-chunking, named entities, semantic roles and a language model together; the
-tasks share the look-up table, so words seen by one task arrive with useful
-vectors in another. The borders are padded with zero vectors here; the
-paper pads with a learned PADDING word.
+Processing: Deep Neural Networks with Multitask Learning", learn
+part-of-speech tagging, chunking, named entities, semantic roles, a
+language model and semantically related words together; the tasks share the
+first layer, the *look-up table* of word vectors, so words seen by one task
+arrive with useful vectors in another. Their 2008 network tags a word with
+a convolution over the whole sentence and a max over time; the follow-up,
+Collobert et al. (2011), "Natural Language Processing (Almost) from
+Scratch", adds the simpler *window approach* built here: the vectors of a
+window of words around the word to tag are concatenated and passed through
+a linear layer, a HardTanh and a linear layer with one score per tag.
+Sliding the window along the sentence is a 1D convolution of width
+``window`` over the word vectors, which is how :class:`WindowNetwork`
+computes it (:func:`window_features` spells out the concatenation, for
+comparison). The borders are padded with zero vectors here; the 2011 paper
+pads with a learned PADDING word.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 
 import torch
@@ -77,16 +79,16 @@ class WindowNetwork(nn.Module):
 
 def train_tasks(model: WindowNetwork, datasets: Mapping[str, torch.utils.data.Dataset], *, steps: int,
                 lr: float = 1e-3, batch_size: int = 16, seed: int = 0) -> dict[str, list[float]]:
-    """Multi-task training: each step picks a task at random and takes one Adam step on a batch of it.
+    """Multi-task training: the tasks take turns, each step one Adam step on a random batch of the next task.
 
     ``datasets`` maps task names to (tokens, tags) datasets; tags are -100
-    on padding. Returns each task's losses. The paper does the same with
-    plain stochastic gradient descent, one example at a time.
+    on padding. Returns each task's losses. The 2008 paper does the same
+    with plain stochastic gradient descent, one random example at a time.
     """
     unknown = set(datasets) - set(model.tasks)
     if unknown:
         raise KeyError(f"train_tasks: datasets name tasks the model lacks: {sorted(unknown)}; it has {model.tasks}")
-    rng = random.Random(seed)
+    order = sorted(datasets)
     generator = torch.Generator().manual_seed(seed)
     device = next(model.parameters()).device
     loaders = {t: torch.utils.data.DataLoader(d, batch_size, shuffle=True, generator=generator)
@@ -96,8 +98,8 @@ def train_tasks(model: WindowNetwork, datasets: Mapping[str, torch.utils.data.Da
     losses = {t: [] for t in datasets}
     model.train()
     with use_kernels("torch"):
-        for _ in range(steps):
-            task = rng.choice(sorted(datasets))
+        for step in range(steps):
+            task = order[step % len(order)]
             try:
                 tokens, tags = next(streams[task])
             except StopIteration:
