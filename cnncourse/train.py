@@ -20,9 +20,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
+from cnncourse import distributed
 from cnncourse.layers import use_kernels
 from cnncourse.runtime import device as default_device
 from cnncourse.runtime import device_of, evaluating
@@ -170,6 +171,12 @@ def fit(
     (the accuracy is then over pixels), or targets that are a tuple or dict
     of tensors (a class and a box), moved to the device together; where the
     targets are not labels, the accuracy columns are NaN.
+
+    Inside ``torch.distributed`` (a script launched by ``torchrun``) the same
+    call trains data-parallel: the loader's batch is the global batch, split
+    over the processes, the model runs in ``DistributedDataParallel``, the
+    history's training numbers are over all processes, and only rank 0
+    shows progress and writes the checkpoint (:mod:`cnncourse.distributed`).
     """
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive int; got {epochs!r}")
@@ -177,8 +184,16 @@ def fit(
     model.to(device)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = History()
+    trained = model
+    if distributed.is_distributed():
+        train_loader = distributed.shard_loader(train_loader, distributed.rank(), distributed.world_size())
+        if not isinstance(model, nn.parallel.DistributedDataParallel):
+            trained = distributed.data_parallel(model, device)
+        progress = progress if distributed.is_main() else False
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
+        if isinstance(getattr(train_loader, "sampler", None), DistributedSampler):
+            train_loader.sampler.set_epoch(epoch)
         model.train()
         total_loss, correct, counted, count = 0.0, 0, 0, 0
         for x, y in _batches(train_loader, f"epoch {epoch}/{epochs}", progress):
@@ -186,13 +201,14 @@ def fit(
             if augment is not None:
                 x = augment(x)
             optimizer.zero_grad(set_to_none=True)
-            logits = model(x)
+            logits = trained(x)
             loss = loss_fn(logits, y)
             loss.backward()
             optimizer.step()
             total_loss += loss.item() * len(x)
             right, n = _correct(logits, y)
             correct, counted, count = correct + right, counted + n, count + len(x)
+        total_loss, correct, counted, count = distributed.sum_across(total_loss, correct, counted, count)
         row = {"epoch": epoch, "train_loss": total_loss / count,
                "train_acc": correct / counted if counted else float("nan")}
         if val_loader is not None:
@@ -205,7 +221,7 @@ def fit(
                 scheduler.step()
         row["seconds"] = time.perf_counter() - start
         history.rows.append(row)
-        if checkpoint is not None:
+        if checkpoint is not None and distributed.is_main():
             save_checkpoint(checkpoint, model, optimizer, history)
     return history
 
