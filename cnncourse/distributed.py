@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 from contextlib import contextmanager
 
 import torch
@@ -53,10 +55,16 @@ def is_main() -> bool:
 
 
 def backend() -> str:
-    """NCCL where every process can have its own GPU, gloo otherwise (CPUs, or a simulated device)."""
+    """NCCL where every process on this machine can have a GPU of its own, gloo otherwise.
+
+    gloo runs on CPUs (and on the course's simulated GPU); with fewer GPUs
+    than processes per machine, or Apple's MPS, the processes train on the CPU.
+    """
     from cnncourse import simcuda
 
-    return "nccl" if torch.cuda.is_available() and not simcuda.active() and dist.is_nccl_available() else "gloo"
+    processes = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() and not simcuda.active() else 0
+    return "nccl" if dist.is_nccl_available() and gpus >= processes else "gloo"
 
 
 @contextmanager
@@ -65,8 +73,10 @@ def launched():
 
     Outside torchrun it does nothing, so the same script runs as one plain
     process. Yields the device this process trains on: its own GPU
-    (``cuda:LOCAL_RANK``) with NCCL, the usual :func:`cnncourse.device` otherwise.
+    (``cuda:LOCAL_RANK``) with NCCL; with gloo, the CPU (or the simulated GPU
+    of the course's tests).
     """
+    from cnncourse import simcuda
     from cnncourse.runtime import device
 
     if "RANK" not in os.environ or is_distributed():
@@ -75,9 +85,12 @@ def launched():
     chosen = backend()
     if chosen == "nccl":
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+        here = torch.device("cuda", torch.cuda.current_device())
+    else:
+        here = device() if simcuda.active() else torch.device("cpu")
     dist.init_process_group(chosen)
     try:
-        yield torch.device("cuda", torch.cuda.current_device()) if chosen == "nccl" else device()
+        yield here
     finally:
         dist.destroy_process_group()
 
@@ -116,30 +129,51 @@ def sum_across(*values: float) -> list[float]:
     return summed.tolist()
 
 
+def reduce_scatter(chunks: list[list[torch.Tensor]]) -> list[list[torch.Tensor]]:
+    """The first half of a ring all-reduce, on ``chunks[r][c]``, chunk c of simulated rank r.
+
+    In each of the W - 1 steps every rank r sends chunk (r - step) mod W to
+    rank r + 1 (mod W), which adds it to its own chunk of that index; all
+    ranks send at once, so a step reads the chunks as they were before it
+    (the W chunks in flight in one step all have different indices, so
+    updating in place, rank by rank, happens to give the same). Afterwards rank r holds chunk (r + 1) mod W summed over all ranks.
+    Returns new lists; the input is left alone.
+    """
+    world = len(chunks)
+    state = [[c.clone() for c in rank_chunks] for rank_chunks in chunks]
+    for step in range(world - 1):
+        outgoing = [state[r][(r - step) % world].clone() for r in range(world)]
+        for r in range(world):
+            state[(r + 1) % world][(r - step) % world] += outgoing[r]
+    return state
+
+
+def all_gather(chunks: list[list[torch.Tensor]]) -> list[list[torch.Tensor]]:
+    """The second half: in W - 1 steps rank r passes its complete chunk (r + 1 - step) mod W to rank r + 1."""
+    world = len(chunks)
+    state = [[c.clone() for c in rank_chunks] for rank_chunks in chunks]
+    for step in range(world - 1):
+        outgoing = [state[r][(r + 1 - step) % world].clone() for r in range(world)]
+        for r in range(world):
+            state[(r + 1) % world][(r + 1 - step) % world] = outgoing[r]
+    return state
+
+
 def ring_all_reduce(tensors: list[torch.Tensor]) -> tuple[list[torch.Tensor], int]:
     """Ring all-reduce among ``len(tensors)`` simulated ranks: every rank ends with the sum of all.
 
-    Each rank's tensor is cut into W chunks. In W - 1 *reduce-scatter*
-    steps, rank r sends one chunk to rank r + 1 (mod W), which adds it to its
-    own, until every rank holds one chunk summed over all ranks; in W - 1
-    *all-gather* steps the summed chunks travel once more around the ring.
-    Returns the W results and the number of elements each rank sent,
-    2 (W - 1) / W times the tensor's size however many ranks there are.
+    Each rank's tensor is cut into W chunks; :func:`reduce_scatter` leaves
+    every rank with one chunk summed over all ranks, and :func:`all_gather`
+    sends the summed chunks once more around the ring. Returns the W results
+    and the number of elements each rank sent: 2 (W - 1) chunks, about
+    2 (W - 1) / W times the tensor's size, however many ranks there are.
     """
     world = len(tensors)
-    chunks = [list(t.detach().flatten().clone().tensor_split(world)) for t in tensors]
-    sent = 0
-    for step in range(world - 1):  # reduce-scatter: rank r passes chunk (r - step) on
-        outgoing = [chunks[r][(r - step) % world].clone() for r in range(world)]
-        for r in range(world):
-            chunks[(r + 1) % world][(r - step) % world] += outgoing[r]
-        sent += outgoing[0].numel()
-    for step in range(world - 1):  # all-gather: rank r passes its complete chunk (r + 1 - step) on
-        outgoing = [chunks[r][(r + 1 - step) % world].clone() for r in range(world)]
-        for r in range(world):
-            chunks[(r + 1) % world][(r + 1 - step) % world] = outgoing[r]
-        sent += outgoing[0].numel()
-    return [torch.cat(c).view_as(t) for c, t in zip(chunks, tensors)], sent
+    chunks = [list(t.detach().flatten().tensor_split(world)) for t in tensors]
+    state = all_gather(reduce_scatter(chunks))
+    schedule = [(0 - step) % world for step in range(world - 1)] + [(1 - step) % world for step in range(world - 1)]
+    sent = sum(chunks[0][c].numel() for c in schedule)  # what rank 0 sends in the two halves
+    return [torch.cat(c).view_as(t) for c, t in zip(state, tensors)], sent
 
 
 def digits_model() -> nn.Module:
@@ -151,7 +185,7 @@ def digits_model() -> nn.Module:
                          nn.Flatten(), nn.Linear(16 * 4 * 4, 10))
 
 
-def train_digits(epochs: int = 2, batch_size: int = 64, lr: float = 0.05, shuffle: bool = False,
+def train_digits(epochs: int = 2, batch_size: int = 64, lr: float = 0.2, shuffle: bool = False,
                  seed: int = 0, out: str | None = None, fail_rank: int | None = None):
     """Train :func:`digits_model` with :func:`cnncourse.train.fit` and SGD; the script behind ``-m cnncourse.distributed``.
 
@@ -165,27 +199,52 @@ def train_digits(epochs: int = 2, batch_size: int = 64, lr: float = 0.05, shuffl
     torch.manual_seed(seed)
     with launched() as device:
         if fail_rank is not None and rank() == fail_rank:
-            raise RuntimeError(f"rank {fail_rank} stops here, as asked (--fail-rank)")
+            raise RuntimeError(f"rank {fail_rank} stops here, as asked")
         split = data.digits(16)
-        loader = DataLoader(split.train, batch_size=batch_size, shuffle=shuffle, drop_last=True,
-                            generator=torch.Generator().manual_seed(seed))  # full batches only: equal shares
+        # full batches only, so that every process gets an equal share
+        loader = DataLoader(split.train, batch_size, shuffle=shuffle,
+                            drop_last=True, generator=torch.Generator()
+                            .manual_seed(seed))
         model = digits_model()
-        history = train.fit(model, loader, DataLoader(split.test, batch_size=256), epochs=epochs,
-                            optimizer=torch.optim.SGD(model.parameters(), lr=lr), device=device, progress=False)
-        if is_main():
-            print(f"{world_size()} process(es), global batch {batch_size}: " + ", ".join(
-                f"epoch {r['epoch']} train loss {r['train_loss']:.4f} test acc {r['val_acc']:.3f} "
-                f"({r['seconds']:.1f} s)" for r in history.rows), flush=True)
+        sgd = torch.optim.SGD(model.parameters(), lr=lr)
+        history = train.fit(model, loader, epochs=epochs, optimizer=sgd,
+                            device=device, progress=False)
+        test = DataLoader(split.test, batch_size=256)
+        _, test_acc = train.evaluate(model, test, device=device)
+        if is_main():  # rank 0 reports and saves
+            losses = ", ".join(f"{r['train_loss']:.4f}" for r in history.rows)
+            print(f"{world_size()} process(es), global batch {batch_size}: "
+                  f"train loss {losses}; test accuracy {test_acc:.3f}")
             if out is not None:
-                torch.save({"model": model.state_dict(), "history": history.rows}, out)
+                torch.save({"model": model.state_dict(), "test_acc": test_acc,
+                            "history": history.rows}, out)
         return model, history
+
+
+def launch(processes: int, *args: str, threads: int | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``python -m cnncourse.distributed ARGS`` as ``processes`` processes on this machine; return what it printed.
+
+    More than one process goes through torchrun (``--standalone``: a single
+    machine, a free port). ``threads`` sets each process's OpenMP threads
+    (torchrun's default is 1 per process; one plain process uses every core).
+    """
+    if not isinstance(processes, int) or processes < 1:
+        raise ValueError(f"launch: processes must be a positive int; got {processes!r}")
+    command = [sys.executable, "-m", "cnncourse.distributed", *args]
+    if processes > 1:
+        command[1:3] = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+                        "-m", "cnncourse.distributed"]
+    env = dict(os.environ)
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = str(threads)
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=train_digits.__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=64, help="the global batch, split over the processes")
-    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--lr", type=float, default=0.2)
     parser.add_argument("--shuffle", action="store_true")
     parser.add_argument("--out", help="where rank 0 saves the weights and history")
     parser.add_argument("--fail-rank", type=int, help="this rank raises before training")

@@ -60,6 +60,7 @@ SCOPES = {
     "yolo_targets": "test_yolo_targets", "hard_negatives": "test_hard_negatives",
     "roi_align_mask": "test_roi_align_mask", "assemble": "test_assemble",
     "text_cnn_features": "test_text_cnn_features", "causal_conv1d": "test_causal_conv1d",
+    "reduce_scatter": "test_reduce_scatter", "average_gradients": "test_average_gradients",
 }
 
 
@@ -1628,6 +1629,75 @@ for k in range(K):
     shifted = F.pad(x, (shift, 0))[..., :L]  # step t reads x[t - shift]
     out = out + torch.einsum("fc,ncl->nfl", weight[:, :, k], shifted)
 return out
+"""),
+    # --- data_parallel ---
+    Plant("data_parallel", "reduce_scatter", "wrong", "calls the course's reduce_scatter", """
+from cnncourse import distributed
+return distributed.reduce_scatter(chunks)
+""", "test_reduce_scatter"),
+    Plant("data_parallel", "reduce_scatter", "wrong", "sums every chunk over all ranks at once, no ring", """
+world = len(chunks)
+return [[sum(chunks[q][c] for q in range(world)).clone() for c in range(world)] for _ in range(world)]
+""", "test_reduce_scatter"),
+    Plant("data_parallel", "reduce_scatter", "right", "in place, rank by rank: a step's chunks are all distinct", """
+world = len(chunks)
+state = [[c.clone() for c in rank] for rank in chunks]
+for step in range(world - 1):
+    for r in range(world):
+        state[(r + 1) % world][(r - step) % world] += state[r][(r - step) % world]
+return state
+"""),
+    Plant("data_parallel", "reduce_scatter", "wrong", "sends chunk (r + s) instead of (r - s)", """
+world = len(chunks)
+state = [[c.clone() for c in rank] for rank in chunks]
+for step in range(world - 1):
+    outgoing = [state[r][(r + step) % world].clone() for r in range(world)]
+    for r in range(world):
+        state[(r + 1) % world][(r + step) % world] += outgoing[r]
+return state
+""", "test_reduce_scatter"),
+    Plant("data_parallel", "reduce_scatter", "right", "builds each step's state anew from the last", """
+world = len(chunks)
+state = [list(rank) for rank in chunks]
+for step in range(world - 1):
+    new = [[c.clone() for c in rank] for rank in state]
+    for r in range(world):
+        c = (r - step) % world
+        new[(r + 1) % world][c] = state[(r + 1) % world][c] + state[r][c]
+    state = new
+return [[c.clone() for c in rank] for rank in state]
+"""),
+    Plant("data_parallel", "average_gradients", "wrong", "the sum of the gradients, not their mean", """
+for params in zip(*(m.parameters() for m in replicas)):
+    if params[0].grad is None:
+        continue
+    total = torch.stack([p.grad for p in params]).sum(0)
+    for p in params:
+        p.grad = total.clone()
+""", "test_average_gradients"),
+    Plant("data_parallel", "average_gradients", "wrong", "only the first replica gets the mean", """
+for params in zip(*(m.parameters() for m in replicas)):
+    if params[0].grad is not None:
+        params[0].grad = torch.stack([p.grad for p in params]).mean(0)
+""", "test_average_gradients"),
+    Plant("data_parallel", "average_gradients", "wrong", "one shared gradient tensor for every replica", """
+for params in zip(*(m.parameters() for m in replicas)):
+    if params[0].grad is not None:
+        mean = torch.stack([p.grad for p in params]).mean(0)
+        for p in params:
+            p.grad = mean
+""", "test_average_gradients"),
+    Plant("data_parallel", "average_gradients", "right", "in place: add the others' gradients, then divide", """
+first = list(replicas[0].parameters())
+others = [list(m.parameters()) for m in replicas[1:]]
+for i, p in enumerate(first):
+    if p.grad is None:
+        continue
+    for params in others:
+        p.grad += params[i].grad
+    p.grad /= len(replicas)
+    for params in others:
+        params[i].grad = p.grad.clone()
 """),
 ]
 
