@@ -100,3 +100,15 @@ def test_a_world_size_that_does_not_divide_the_batch_is_a_clear_error():
     result = _torchrun("--epochs", "1", "--batch-size", "63", timeout=180)
     assert result.returncode != 0
     assert "must be divisible by the world size (2 processes); got batch_size=63" in result.stdout + result.stderr
+
+
+def test_nccl_only_when_every_process_on_the_machine_has_a_gpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(dist, "is_nccl_available", lambda: True)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    assert distributed.backend() == "gloo", "two processes, one GPU: gloo on the CPU"
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    assert distributed.backend() == "nccl"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert distributed.backend() == "gloo"
