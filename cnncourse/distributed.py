@@ -230,10 +230,8 @@ def launch(processes: int, *args: str, threads: int | None = None, timeout: floa
     """
     if not isinstance(processes, int) or processes < 1:
         raise ValueError(f"launch: processes must be a positive int; got {processes!r}")
-    command = [sys.executable, "-m", "cnncourse.distributed", *args]
-    if processes > 1:
-        command[1:3] = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
-                        "-m", "cnncourse.distributed"]
+    launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"] if processes > 1 else []
+    command = [sys.executable, *launcher, "-m", "cnncourse.distributed", *args]
     env = dict(os.environ)
     if threads is not None:
         env["OMP_NUM_THREADS"] = str(threads)
