@@ -227,14 +227,16 @@ def fit(
 
 
 def fit_cosine(model: nn.Module, dataset, loss_fn=F.cross_entropy, *, epochs: int, lr: float,
-               batch_size: int = 32, parameters=None, seed: int = 0, progress: bool | None = None) -> History:
+               batch_size: int = 32, parameters=None, seed: int = 0, augment=None,
+               progress: bool | None = None) -> History:
     """:func:`fit` with Adam and a cosine schedule, on PyTorch's kernels, reproducibly.
 
     The recipe the Beyond-classification chapters share: ``dataset`` yields
     (input, target) pairs, shuffled by a generator seeded with ``seed``
     (the model's own initialisation is the caller's); ``parameters`` (default:
     all of the model's) are the ones Adam updates, so a stage of a network can
-    be trained while the rest stays fixed. ``layers.use_kernels("torch")``
+    be trained while the rest stays fixed; ``augment`` is :func:`fit`'s.
+    ``layers.use_kernels("torch")``
     runs the course's layers on PyTorch's kernels, which the tests check give
     the same results, faster.
     """
@@ -243,7 +245,7 @@ def fit_cosine(model: nn.Module, dataset, loss_fn=F.cross_entropy, *, epochs: in
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, epochs)
     with use_kernels("torch"):
         return fit(model, loader, epochs=epochs, optimizer=optimizer, scheduler=schedule, loss_fn=loss_fn,
-                   progress=progress)
+                   augment=augment, progress=progress)
 
 
 @torch.no_grad()

@@ -77,3 +77,26 @@ def square_image(name: str, size: int = 128) -> torch.Tensor:
     resized = torch.nn.functional.interpolate(crop, size=(size, size), mode="bilinear", antialias=True,
                                               align_corners=False)
     return resized[0].clamp(0, 1)
+
+
+class FaceSet(NamedTuple):
+    """Faces and non-faces: images (200, 1, 25, 25) float32 in [0, 1], labels (200,) int64, 1 = face."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+
+
+def faces() -> FaceSet:
+    """scikit-image's ``lfw_subset``: 100 faces from Labeled Faces in the Wild and 100 patches of the same
+    photographs' backgrounds, grey, 25 x 25 pixels (Huang et al., 2012).
+
+    Real photographs that ship in the scikit-image wheel: the course's
+    small real task for transfer learning.
+    """
+    import skimage.data
+
+    array = skimage.data.lfw_subset()
+    images = torch.from_numpy(np.array(array, dtype=np.float32))[:, None]
+    scale = 255.0 if array.dtype == np.uint8 else 1.0
+    labels = torch.cat([torch.ones(100), torch.zeros(len(array) - 100)]).long()
+    return FaceSet(images.div_(scale).contiguous(), labels)

@@ -256,3 +256,20 @@ def collate(batch):
     images = torch.stack([sample["image"] for sample in batch])
     targets = [{k: v for k, v in sample.items() if k != "image"} for sample in batch]
     return images, targets
+
+
+def contains_shape(n=600, size=64, seed=0, shape="triangle", objects=(2, 3), background="photos",
+                   radius=(0.15, 0.25)) -> TensorDataset:
+    """Scenes of several shapes and whether ``shape`` is among them: images (N, 3, S, S), labels (N,) 0/1.
+
+    A task the single-object classifiers were not trained for (several,
+    smaller objects, and a yes/no question), on the same kind of scenes:
+    the course's target task for transfer learning.
+    """
+    if shape not in CLASSES[1:]:
+        raise ValueError(f"contains_shape: shape must be one of {CLASSES[1:]}; got {shape!r}")
+    scenes = Shapes(n=n, size=size, objects=objects, seed=seed, background=background, radius=radius)
+    samples = [scenes[i] for i in range(n)]
+    label = CLASSES.index(shape)
+    return TensorDataset(torch.stack([s["image"] for s in samples]),
+                         torch.tensor([int((s["labels"] == label).any()) for s in samples]))

@@ -5,6 +5,8 @@
 """
 
 from cnncourse.models import alexnet, bagnet, densenet, googlenet, highway, lenet, mobilenet, resnet, vgg  # noqa: F401  (importing registers the models)
-from cnncourse.models.registry import check_state_dict, get, list_models, load_pretrained, min_input_size
+from cnncourse.models.registry import (
+    check_state_dict, get, list_models, load_pretrained, min_input_size, pretrained_file,
+)
 
-__all__ = ["check_state_dict", "get", "list_models", "load_pretrained", "min_input_size"]
+__all__ = ["check_state_dict", "get", "list_models", "load_pretrained", "min_input_size", "pretrained_file"]

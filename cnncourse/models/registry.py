@@ -119,6 +119,21 @@ def check_state_dict(model: nn.Module, state_dict: dict) -> None:
         raise ValueError(f"state_dict does not fit {type(model).__name__}: " + " | ".join(parts))
 
 
+def _hub_file(weights) -> Path:
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+
+
+def pretrained_file(name: str) -> Path | None:
+    """torchvision's published weights for ``name`` in torch's hub cache, if they are on this machine (no download)."""
+    entry = get_entry(name)
+    if entry.torchvision is None:
+        raise ValueError(f"pretrained_file: {name!r} has no torchvision twin, so no published weights")
+    import torchvision
+
+    cache = _hub_file(torchvision.models.get_model_weights(entry.torchvision).DEFAULT)
+    return cache if cache.is_file() else None
+
+
 def load_pretrained(model: nn.Module, name: str, path: str | Path | None = None) -> nn.Module:
     """Load torchvision's published ImageNet weights for ``name`` into ``model``.
 
@@ -133,10 +148,9 @@ def load_pretrained(model: nn.Module, name: str, path: str | Path | None = None)
 
     weights = torchvision.models.get_model_weights(entry.torchvision).DEFAULT
     if path is None:
-        cache = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
-        if cache.is_file():
-            path = cache
-        else:
+        path = pretrained_file(name)
+        if path is None:
+            cache = _hub_file(weights)
             try:
                 state_dict = weights.get_state_dict(progress=False)
             except Exception as error:  # no network, a proxy, a refused download

@@ -33,3 +33,14 @@ def test_square_image_is_a_colour_centre_crop_in_range():
     assert torch.equal(grey[0], grey[1]) and torch.equal(grey[1], grey[2])
     full = data.sample_image("camera")  # 512 x 512: no crop, no resize
     torch.testing.assert_close(data.square_image("camera", size=512)[0], full[0].clamp(0, 1))
+
+
+def test_faces_are_scikit_images_lfw_subset_with_face_labels():
+    import skimage.data
+
+    faces = data.faces()
+    assert faces.images.shape == (200, 1, 25, 25) and faces.images.dtype == torch.float32
+    assert faces.labels.tolist() == [1] * 100 + [0] * 100  # the first 100 are faces
+    reference = torch.from_numpy(skimage.data.lfw_subset()).float()
+    reference = reference / 255 if reference.max() > 1 else reference
+    torch.testing.assert_close(faces.images[:, 0], reference)

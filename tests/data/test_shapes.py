@@ -103,3 +103,16 @@ def test_segmentation_scenes_stack_images_and_their_semantic_labels():
     images, labels = pairs.tensors
     assert images.shape == (5, 3, 32, 32) and labels.shape == (5, 32, 32) and labels.dtype == torch.int64
     assert torch.equal(labels[2], data.shapes(5, size=32, seed=4)[2]["semantic"])
+
+
+def test_contains_shape_labels_whether_the_class_is_in_the_scene():
+    from cnncourse.data.shapes import Shapes
+
+    images, labels = data.contains_shape(40, size=48, seed=3, shape="square").tensors
+    assert images.shape == (40, 3, 48, 48) and labels.dtype == torch.int64
+    scenes = Shapes(n=40, size=48, objects=(2, 3), seed=3, background="photos", radius=(0.15, 0.25))
+    expected = [int((scenes[i]["labels"] == 2).any()) for i in range(40)]
+    assert labels.tolist() == expected and 0 < sum(expected) < 40
+    torch.testing.assert_close(images[5], scenes[5]["image"])
+    with pytest.raises(ValueError, match="contains_shape: shape must be one of .*'triangle'.*; got 'star'"):
+        data.contains_shape(4, shape="star")

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 import torch
 import torchvision
@@ -50,6 +52,22 @@ def test_load_pretrained_offline_says_where_to_put_the_file(tmp_path, monkeypatc
         models.load_pretrained(models.get("resnet18"), "resnet18", tmp_path / "missing.pth")
     with pytest.raises(ValueError, match="no torchvision twin"):
         models.load_pretrained(models.get("bagnet9"), "bagnet9")
+
+
+def test_pretrained_file_finds_the_hub_cache_and_never_downloads(tmp_path, monkeypatch):
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
+    monkeypatch.setattr(torchvision.models._api.WeightsEnum, "get_state_dict",
+                        lambda *args, **kwargs: pytest.fail("pretrained_file must not download"))
+    assert models.pretrained_file("resnet18") is None
+    reference = torchvision.models.resnet18()
+    target = tmp_path / "checkpoints" / Path(torchvision.models.ResNet18_Weights.DEFAULT.url).name
+    target.parent.mkdir()
+    torch.save(reference.state_dict(), target)
+    assert models.pretrained_file("resnet18") == target
+    model = models.load_pretrained(models.get("resnet18"), "resnet18")  # from the cache, no download
+    assert torch.equal(model.fc.weight, reference.fc.weight)
+    with pytest.raises(ValueError, match="no torchvision twin"):
+        models.pretrained_file("bagnet9")
 
 
 @pytest.mark.parametrize("name, minimum", [("vgg16", 32), ("alexnet", 63), ("bagnet9", 9)])
