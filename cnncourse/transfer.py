@@ -6,8 +6,8 @@ target) in three ways, from the cheapest to the most flexible:
 * **off-the-shelf features** (Donahue et al., ICML 2014, "DeCAF"; Razavian
   et al., CVPRW 2014, "CNN Features off-the-shelf"): run the images through
   the frozen network, average a layer's maps over the positions
-  (:func:`pooled_features`: (N, C)), and train a linear classifier on them
-  (:func:`linear_probe`);
+  (``viz.features(model, layer, images, pool=1)``: (N, C)), and train a
+  linear classifier on them (``viz.fit_probe``);
 * **fine-tuning with the bottom k layers frozen** (Yosinski et al., NeurIPS
   2014, "How transferable are features in deep neural networks?";
   Girshick et al., CVPR 2014): :func:`freeze` the first ``k`` blocks,
@@ -34,7 +34,6 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from cnncourse.train import fit_cosine
-from cnncourse.viz.activations import activations
 
 _HOOKS = "_cnncourse_frozen_hooks"
 
@@ -104,29 +103,6 @@ def replace_head(model: nn.Module, num_classes: int) -> nn.Linear:
     return head
 
 
-@torch.no_grad()
-def pooled_features(model: nn.Module, images: torch.Tensor, layers: str | Sequence[str], pool: str = "avg",
-                    batch_size: int = 256) -> dict[str, torch.Tensor]:
-    """Each layer's maps averaged (``pool="avg"``) or maxed (``"max"``) over the positions: name -> (N, C), on the CPU.
-
-    ``images`` (N, C, H, W) go through the model in eval mode,
-    ``batch_size`` at a time (:func:`cnncourse.viz.activations` records the
-    layers).
-    """
-    if not isinstance(images, torch.Tensor) or images.dim() != 4:
-        got = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise ValueError(f"pooled_features: images must be a batch (N, C, H, W); got {got}")
-    if pool not in ("avg", "max"):
-        raise ValueError(f"pooled_features: pool must be 'avg' or 'max'; got {pool!r}")
-    names = [layers] if isinstance(layers, str) else list(layers)
-    parts = {name: [] for name in names}
-    for batch in images.split(batch_size):
-        for name, maps in activations(model, batch, names).items():
-            flat = maps.flatten(2)
-            parts[name].append((flat.mean(2) if pool == "avg" else flat.amax(2)) if maps.dim() > 2 else maps)
-    return {name: torch.cat(chunks) for name, chunks in parts.items()}
-
-
 def hog_features(images: torch.Tensor, orientations: int = 9, pixels_per_cell: int = 5,
                  cells_per_block: int = 2) -> torch.Tensor:
     """Histograms of oriented gradients (scikit-image's ``hog``, L2-Hys blocks): (N, C, H, W) -> (N, D).
@@ -142,17 +118,6 @@ def hog_features(images: torch.Tensor, orientations: int = 9, pixels_per_cell: i
     rows = [hog(image, orientations=orientations, pixels_per_cell=(pixels_per_cell,) * 2,
                 cells_per_block=(cells_per_block,) * 2) for image in grey]
     return torch.from_numpy(np.stack(rows)).float()
-
-
-def linear_probe(train_features, train_labels, test_features, test_labels, C: float = 1.0) -> float:
-    """Test accuracy of a logistic regression (scikit-learn, features standardised) on fixed features."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    classifier = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=5000))
-    classifier.fit(np.asarray(train_features), np.asarray(train_labels))
-    return float(classifier.score(np.asarray(test_features), np.asarray(test_labels)))
 
 
 def fine_tune(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, k: int, num_classes: int, *,

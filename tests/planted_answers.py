@@ -61,6 +61,7 @@ SCOPES = {
     "roi_align_mask": "test_roi_align_mask", "assemble": "test_assemble",
     "text_cnn_features": "test_text_cnn_features", "causal_conv1d": "test_causal_conv1d",
     "reduce_scatter": "test_reduce_scatter", "average_gradients": "test_average_gradients",
+    "freeze_bottom": "test_freeze_bottom", "new_head": "test_new_head",
 }
 
 
@@ -1699,6 +1700,88 @@ for i, p in enumerate(first):
     for params in others:
         params[i].grad = p.grad.clone()
 """),
+    # --- transfer_learning ---
+    Plant("transfer_learning", "freeze_bottom", "wrong", "calls the course's transfer.freeze", """
+from cnncourse import transfer
+return transfer.freeze(model, k)
+""", "test_freeze_bottom"),
+    Plant("transfer_learning", "freeze_bottom", "wrong", "counts every child, the pooling layer too", """
+frozen = [name for name, _ in model.named_children()][:k]
+for name in frozen:
+    block = getattr(model, name)
+    block.requires_grad_(False)
+    for module in block.modules():
+        if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            module.register_forward_pre_hook(lambda m, inputs: m.train(False) and None)
+return frozen
+""", "test_freeze_bottom"),
+    Plant("transfer_learning", "freeze_bottom", "wrong", "freezes the parameters but lets batch norm's statistics move", """
+names = [name for name, child in model.named_children() if any(True for _ in child.parameters())]
+for name in names[:k]:
+    getattr(model, name).requires_grad_(False)
+return names[:k]
+""", "test_freeze_bottom"),
+    Plant("transfer_learning", "freeze_bottom", "wrong", "momentum 0: statistics kept, but batch statistics used in training", """
+names = [name for name, child in model.named_children() if any(True for _ in child.parameters())]
+for name in names[:k]:
+    block = getattr(model, name)
+    block.requires_grad_(False)
+    for module in block.modules():
+        if isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            module.momentum = 0.0
+return names[:k]
+""", "test_freeze_bottom"),
+    Plant("transfer_learning", "freeze_bottom", "right", "a named hook; requires_grad_ on the whole block", """
+def keep_statistics(module, inputs):
+    module.eval()
+
+frozen = []
+for name, child in model.named_children():
+    if len(frozen) == k:
+        break
+    if list(child.parameters()):
+        child.requires_grad_(False)
+        for module in child.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.register_forward_pre_hook(keep_statistics)
+        frozen.append(name)
+return frozen
+""", "test_freeze_bottom"),
+    Plant("transfer_learning", "new_head", "wrong", "calls the course's transfer.replace_head", """
+from cnncourse import transfer
+return transfer.replace_head(model, num_classes)
+""", "test_new_head"),
+    Plant("transfer_learning", "new_head", "wrong", "replaces the first nn.Linear, not the last", """
+name = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][0]
+parent_name, _, attribute = name.rpartition(".")
+parent = model.get_submodule(parent_name)
+old = getattr(parent, attribute)
+head = nn.Linear(old.in_features, num_classes, bias=old.bias is not None).to(old.weight.device)
+setattr(parent, attribute, head)
+return head
+""", "test_new_head"),
+    Plant("transfer_learning", "new_head", "wrong", "always with a bias, on the CPU", """
+name = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)][-1]
+parent_name, _, attribute = name.rpartition(".")
+parent = model.get_submodule(parent_name)
+head = nn.Linear(getattr(parent, attribute).in_features, num_classes)
+setattr(parent, attribute, head)
+return head
+""", "test_new_head"),
+    Plant("transfer_learning", "new_head", "right", "walks the path by hand and writes into _modules", """
+last = None
+for name, module in model.named_modules():
+    if isinstance(module, nn.Linear):
+        last = name
+*path, attribute = last.split(".")
+parent = model
+for part in path:
+    parent = parent._modules[part]
+old = parent._modules[attribute]
+head = nn.Linear(old.weight.shape[1], num_classes, bias=old.bias is not None, device=old.weight.device)
+parent._modules[attribute] = head
+return head
+""", "test_new_head"),
 ]
 
 

@@ -99,36 +99,12 @@ def test_replace_head_finds_the_last_linear_inside_containers():
         transfer.replace_head(model, 0)
 
 
-def test_pooled_features_average_or_max_each_layer_over_the_positions():
-    model = _net().eval()
-    x, _ = _data(10)
-    with torch.no_grad():
-        c2 = model.c2(model.pool1(model.c1(x)))
-    got = transfer.pooled_features(model, x, ["c1", "c2"], batch_size=3)
-    torch.testing.assert_close(got["c2"], c2.mean((2, 3)))
-    torch.testing.assert_close(transfer.pooled_features(model, x, "c2", pool="max")["c2"], c2.amax((2, 3)))
-    assert got["c1"].shape == (10, 4) and got["c1"].device.type == "cpu"
-    with pytest.raises(ValueError, match="pool must be 'avg' or 'max'; got 'sum'"):
-        transfer.pooled_features(model, x, "c2", pool="sum")
-    with pytest.raises(ValueError, match=r"images must be a batch \(N, C, H, W\); got \(3, 32, 32\)"):
-        transfer.pooled_features(model, x[0], "c2")
-
-
 def test_hog_features_are_scikit_images_on_the_grey_image():
     x, _ = _data(3)
     got = transfer.hog_features(x, orientations=8, pixels_per_cell=8, cells_per_block=2)
     expected = hog(x[1].mean(0).numpy(), orientations=8, pixels_per_cell=(8, 8), cells_per_block=(2, 2))
     assert got.shape == (3, 3 * 3 * 2 * 2 * 8)
     np.testing.assert_allclose(got[1].numpy(), expected, rtol=1e-5)
-
-
-def test_linear_probe_separates_separable_features_and_guesses_otherwise():
-    g = torch.Generator().manual_seed(0)
-    labels = torch.arange(40) % 2
-    features = torch.randn(40, 5, generator=g) + 4 * labels[:, None]
-    assert transfer.linear_probe(features[:20], labels[:20], features[20:], labels[20:]) == 1.0
-    constant = torch.ones(40, 5)
-    assert transfer.linear_probe(constant[:20], labels[:20], constant[20:], labels[20:]) == 0.5
 
 
 def test_stratified_split_draws_per_class_and_keeps_the_rest():

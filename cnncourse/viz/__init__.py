@@ -10,7 +10,7 @@ Layers are named as in ``model.named_modules()``.
   ``show_filters``;
 * :mod:`~cnncourse.viz.retrieval`: ``top_patches``, ``features``,
   ``nearest_neighbours``, ``precision_at_k``, ``tsne``;
-* :mod:`~cnncourse.viz.probe`: ``linear_probe``, ``linear_probes``;
+* :mod:`~cnncourse.viz.probe`: ``linear_probe``, ``linear_probes``, ``fit_probe``;
 * :mod:`~cnncourse.viz.gradients`: ``gradient``, ``saliency``,
   ``guided_backprop``, ``deconvnet``;
 * :mod:`~cnncourse.viz.cam`: ``grad_cam``, ``cam``;
@@ -40,7 +40,7 @@ from cnncourse.viz.facets import multifaceted
 from cnncourse.viz.fast_style import TransformNet, photo_crops, train_fast_style
 from cnncourse.viz.gradients import deconvnet, gradient, guided_backprop, saliency
 from cnncourse.viz.occlusion import occlusion, occlusion_map
-from cnncourse.viz.probe import linear_probe, linear_probes
+from cnncourse.viz.probe import fit_probe, linear_probe, linear_probes
 from cnncourse.viz.retrieval import Patch, features, nearest_neighbours, precision_at_k, top_patches, tsne
 from cnncourse.viz.sanity import randomized, rank_correlation
 from cnncourse.viz.spectrum import high_frequency_share, radial_spectrum, spectrum_distance
@@ -54,6 +54,6 @@ __all__ = [
     "synthesize_texture", "train_fast_style", "radial_spectrum", "spectrum_distance", "random_features",
     "total_variation",
     "Patch", "activations", "cam", "deconvnet", "features", "grad_cam", "gradient", "guided_backprop",
-    "linear_probe", "linear_probes", "nearest_neighbours", "occlusion", "occlusion_map", "precision_at_k", "randomized",
+    "fit_probe", "linear_probe", "linear_probes", "nearest_neighbours", "occlusion", "occlusion_map", "precision_at_k", "randomized",
     "rank_correlation", "saliency", "show_feature_maps", "show_filters", "top_patches", "tsne",
 ]

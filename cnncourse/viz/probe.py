@@ -33,11 +33,20 @@ def linear_probes(model: nn.Module, layer_names: Sequence[str], train, test, poo
     (x_train, y_train), (x_test, y_test) = train, test
     f_train = features(model, list(layer_names), x_train, pool)
     f_test = features(model, list(layer_names), x_test, pool)
-    return {name: _fit(f_train[name], y_train.cpu(), f_test[name], y_test.cpu(), epochs, lr, weight_decay, seed)
+    return {name: fit_probe(f_train[name], y_train.cpu(), f_test[name], y_test.cpu(), epochs, lr, weight_decay, seed)
             for name in layer_names}
 
 
-def _fit(f_train, y_train, f_test, y_test, epochs, lr, weight_decay, seed) -> float:
+def fit_probe(f_train: torch.Tensor, y_train: torch.Tensor, f_test: torch.Tensor, y_test: torch.Tensor,
+              epochs: int = 100, lr: float = 1e-2, weight_decay: float = 1e-4, seed: int = 0) -> float:
+    """Test accuracy of a linear classifier trained on fixed features (N, D): the probe itself.
+
+    Features are standardised with the training set's statistics; the
+    classifier is trained full-batch with Adam. Any features will do: a
+    layer's (:func:`linear_probe`) or hand-crafted ones (HOG).
+    """
+    f_train, f_test = torch.as_tensor(f_train).float(), torch.as_tensor(f_test).float()
+    y_train, y_test = torch.as_tensor(y_train).cpu(), torch.as_tensor(y_test).cpu()
     mean, std = f_train.mean(0), f_train.std(0).clamp(min=1e-6)
     f_train, f_test = (f_train - mean) / std, (f_test - mean) / std
     generator = torch.Generator().manual_seed(seed)
