@@ -160,7 +160,8 @@ class Shapes(Dataset):
                 return shape, new_owner
         return None, owner
 
-    def __getitem__(self, index):
+    def _scene(self, index):
+        """The background, the placed shapes (in drawing order) and who owns each pixel."""
         if not -self.n <= index < self.n:
             raise IndexError(f"shapes: index {index} out of range for {self.n} scenes")
         rng = np.random.default_rng([self.seed, index % self.n])
@@ -171,6 +172,25 @@ class Shapes(Dataset):
             shape, owner = self._place(rng, placed, owner, background)
             if shape is not None:
                 placed.append(shape)
+        return rng, image, placed, owner
+
+    def layout(self, index) -> dict:
+        """What the pixels of scene ``index`` hide: each object's whole shape, before occlusion.
+
+        * ``areas``: (K,) float32, the whole shape's area in pixels (counted on the pixel grid);
+        * ``occludes``: (K, K) bool, ``[a, b]`` when a is drawn after b and covers part of it
+          (objects are drawn in their index order, later ones on top).
+        """
+        _, _, placed, _ = self._scene(index)
+        whole = np.stack([shape.contains(self._x, self._y) for shape in placed]) if placed else \
+            np.zeros((0, self.size, self.size), bool)
+        overlap = np.einsum("ahw,bhw->ab", whole.astype(np.int32), whole.astype(np.int32)) > 0
+        later = np.arange(len(placed))[:, None] > np.arange(len(placed))[None, :]
+        return {"areas": torch.from_numpy(whole.sum((1, 2)).astype(np.float32)),
+                "occludes": torch.from_numpy(overlap & later)}
+
+    def __getitem__(self, index):
+        rng, image, placed, owner = self._scene(index)
         if placed:
             palette = np.stack([shape.colour for shape in placed]).astype(np.float32)
             image = np.where(owner[..., None] >= 0, palette[owner], image)

@@ -116,3 +116,21 @@ def test_contains_shape_labels_whether_the_class_is_in_the_scene():
     torch.testing.assert_close(images[5], scenes[5]["image"])
     with pytest.raises(ValueError, match="contains_shape: shape must be one of .*'triangle'.*; got 'star'"):
         data.contains_shape(4, shape="star")
+
+
+def test_layout_says_what_occlusion_hides():
+    from cnncourse.data.shapes import Shapes
+
+    scenes = Shapes(n=30, objects=(2, 4), seed=5)
+    hidden_somewhere = 0
+    for i in range(30):
+        sample, layout = scenes[i], scenes.layout(i)
+        k = len(sample["labels"])
+        assert layout["areas"].shape == (k,) and layout["occludes"].shape == (k, k)
+        assert not torch.tril(layout["occludes"].T, diagonal=0).any(), "only a later object covers an earlier one"
+        visible = sample["masks"].sum((1, 2)).float()
+        assert (layout["areas"] >= visible).all()
+        covered = layout["occludes"].any(0)  # someone covers it
+        assert torch.equal(layout["areas"] > visible, covered)
+        hidden_somewhere += int(covered.any())
+    assert hidden_somewhere > 3
