@@ -213,7 +213,8 @@ def draw_scene_graph(ax, image: torch.Tensor, boxes: torch.Tensor, labels, pairs
     centres = ((boxes[:, :2] + boxes[:, 2:]) / 2).tolist()
     for i, (box, label) in enumerate(zip(boxes, labels)):
         draw_box(ax, box, color="black")
-        ax.text(box[0], box[1] - 1, f"{names[int(label)]} {i}", fontsize=7, va="bottom")
+        x1, y1 = box[:2].tolist()
+        ax.text(x1, y1 - 1, f"{names[int(label)]} {i}", fontsize=7, va="bottom")
     colours = dict(zip(RELATIONS, ["tab:grey", "tab:grey", "tab:orange", "tab:blue", "tab:red"]))
     for (s, o), row in zip(pairs.tolist(), predicted.bool().tolist()):
         for relation, yes in zip(RELATIONS, row):
