@@ -121,13 +121,18 @@ def hog_features(images: torch.Tensor, orientations: int = 9, pixels_per_cell: i
 
 
 def fine_tune(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, k: int, num_classes: int, *,
-              steps: int = 150, batch_size: int = 16, lr: float = 1e-3, augment=None, seed: int = 0,
-              progress: bool | None = False) -> nn.Module:
+              steps: int = 150, batch_size: int = 16, lr: float = 1e-3, body_lr: float | None = None,
+              augment=None, seed: int = 0, progress: bool | None = False) -> nn.Module:
     """Freeze the first ``k`` blocks, replace the head, train the rest on (images, labels); return the model.
 
     About ``steps`` steps of Adam on a cosine schedule, whatever the number
     of examples, so a curve over the training-set size compares networks
-    trained for the same time. The new head is initialised from ``seed``.
+    trained for the same time. The new head is initialised from ``seed`` and
+    trained at ``lr``; the transferred blocks left trainable at ``body_lr``
+    (default ``lr``). Adam moves every weight by about its learning rate per
+    step, whatever the weight's size, so weights much smaller than at
+    initialisation (after weight decay, say) need a rate scaled down with
+    them, or the first steps overwrite what they learned.
     """
     if len(images) != len(labels):
         raise ValueError(f"fine_tune: images and labels must have the same length; got {len(images)} and "
@@ -135,11 +140,15 @@ def fine_tune(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, k: i
     freeze(model, k)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        replace_head(model, num_classes)
+        head = replace_head(model, num_classes)
+    head_ids = {id(p) for p in head.parameters()}
+    groups = [{"params": list(head.parameters()), "lr": lr},
+              {"params": [p for p in trainable(model) if id(p) not in head_ids],
+               "lr": lr if body_lr is None else body_lr}]
     batch_size = min(batch_size, len(images))
     epochs = max(1, round(steps * batch_size / len(images)))
     fit_cosine(model, TensorDataset(images, labels), epochs=epochs, lr=lr, batch_size=batch_size,
-               parameters=trainable(model), seed=seed, augment=augment, progress=progress)
+               parameters=[g for g in groups if g["params"]], seed=seed, augment=augment, progress=progress)
     return model.eval()
 
 
