@@ -145,3 +145,15 @@ def test_fine_tune_trains_the_top_for_the_given_steps_and_returns_an_eval_model(
     assert not torch.equal(model.c4[0].weight, before["c4.0.weight"])
     with pytest.raises(ValueError, match="fine_tune: images and labels must have the same length; got 12 and 11"):
         transfer.fine_tune(model, x, y[:11], k=0, num_classes=2)
+
+
+def test_fine_tune_trains_the_transferred_layers_at_body_lr():
+    model = _net()
+    x, y = _data(12, classes=2)
+    before = copy.deepcopy(model.state_dict())
+    transfer.fine_tune(model, x, y, k=0, num_classes=2, steps=4, batch_size=4, lr=0.01, body_lr=0.0)
+    weights = [n for n in before if n.endswith("weight") and not n.startswith("fc")]
+    assert all(torch.equal(model.state_dict()[n], before[n]) for n in weights), "body_lr=0 moves no transferred weight"
+    other = _net()
+    transfer.fine_tune(other, x, y, k=0, num_classes=2, steps=4, batch_size=4, lr=0.01)
+    assert not torch.equal(other.c1[0].weight, before["c1.0.weight"])  # by default the body trains at lr
