@@ -29,7 +29,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from cnncourse import data
@@ -130,9 +129,7 @@ def pair_crops(images: torch.Tensor, boxes: list, pairs: list, crop: int = 24) -
     if not rois:
         return images.new_zeros(0, 5, crop, crop)
     pixels = warp(images, torch.cat(rois), crop)
-    count = sum(len(p) for p in pairs)
-    subject = torch.cat(marks[0::2]) if count else pixels.new_zeros(0, crop, crop)
-    obj = torch.cat(marks[1::2]) if count else pixels.new_zeros(0, crop, crop)
+    subject, obj = torch.cat(marks[0::2]), torch.cat(marks[1::2])  # every image adds one of each, maybe empty
     return torch.cat([pixels, subject[:, None].to(pixels), obj[:, None].to(pixels)], 1)
 
 

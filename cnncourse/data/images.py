@@ -87,8 +87,8 @@ class FaceSet(NamedTuple):
 
 
 def faces() -> FaceSet:
-    """scikit-image's ``lfw_subset``: 100 faces from Labeled Faces in the Wild and 100 patches of the same
-    photographs' backgrounds, grey, 25 x 25 pixels (Huang et al., 2012).
+    """scikit-image's ``lfw_subset``: 100 faces from Labeled Faces in the Wild and 100 non-faces cut from
+    the backgrounds of the same dataset, grey, 25 x 25 pixels (Huang et al., 2012).
 
     Real photographs that ship in the scikit-image wheel: the course's
     small real task for transfer learning.
