@@ -19,9 +19,14 @@ The first two are functions of the boxes; the last three are not: boxes
 can intersect while the shapes do not, occlusion shrinks a box, and which
 shape is on top shows only in the pixels. Two models read a pair:
 :class:`RelationNet` with ``pixels=False`` sees the two boxes' geometry
-(:func:`pair_geometry`); with ``pixels=True`` it also sees the union box's
-pixels, warped to a small square, with one channel marking each box (the
-"spatial masks" of Dai et al., CVPR 2017), through a small CNN.
+(:func:`pair_geometry`); with ``pixels=True`` it also pools a small CNN's
+map over four regions of the pair (``REGIONS``) with RoIAlign.
+
+Trained on true boxes, the model then reads the pairs of a detector's boxes;
+:func:`relationship_recall` scores the triplets it finds as Lu et al.'s
+"relationship detection" does: a true triplet counts as found when a
+predicted one has the same relation and both of its boxes have the right
+class and overlap the true ones at IoU >= 0.5.
 """
 
 from __future__ import annotations
@@ -31,9 +36,14 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+import torch.nn.functional as F
+
 from cnncourse import data
+from cnncourse.backbone import check_images
 from cnncourse.boxes import box_iou, check_boxes
-from cnncourse.detection.scenes import warp
+from cnncourse.detection.roi import roi_align
+from cnncourse.runtime import device_of, evaluating
+from cnncourse.train import _batches as progress_bar
 
 RELATIONS = ("left of", "above", "overlaps", "larger than", "in front of")
 GEOMETRY = 13  # numbers per pair in pair_geometry
@@ -111,64 +121,101 @@ def pair_geometry(boxes: torch.Tensor, pairs: torch.Tensor, size: int) -> torch.
     return torch.cat([s / size, o / size, torch.stack([dx, dy, (wo / ws).log(), (ho / hs).log(), iou], 1)], 1)
 
 
-def pair_crops(images: torch.Tensor, boxes: list, pairs: list, crop: int = 24) -> torch.Tensor:
-    """The union box of every pair warped to ``crop`` x ``crop``, with the subject's and the object's
-    boxes as two more channels (1 inside, 0 outside): (sum P, 5, crop, crop)."""
-    rois, marks = [], []
-    for i, (b, p) in enumerate(zip(boxes, pairs)):
-        union = union_boxes(b, p)
-        rois.append(torch.cat([torch.full((len(p), 1), float(i)), union], 1))
-        # each box's corners in the union's frame, in crop cells
-        scale = crop / (union[:, 2:] - union[:, :2]).clamp(min=1e-3)
-        cells = torch.arange(crop) + 0.5
-        for box in (b[p[:, 0]], b[p[:, 1]]):
-            lo, hi = (box[:, :2] - union[:, :2]) * scale, (box[:, 2:] - union[:, :2]) * scale
-            inside_x = (cells[None] >= lo[:, :1]) & (cells[None] <= hi[:, :1])  # (P, crop)
-            inside_y = (cells[None] >= lo[:, 1:]) & (cells[None] <= hi[:, 1:])
-            marks.append((inside_y[:, :, None] & inside_x[:, None, :]).float())
-    if not rois:
-        return images.new_zeros(0, 5, crop, crop)
-    pixels = warp(images, torch.cat(rois), crop)
-    subject, obj = torch.cat(marks[0::2]), torch.cat(marks[1::2])  # every image adds one of each, maybe empty
-    return torch.cat([pixels, subject[:, None].to(pixels), obj[:, None].to(pixels)], 1)
+def intersection_boxes(boxes: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
+    """The overlap of each pair's two boxes: (P, 4); a pair whose boxes do not meet gets a box of zero
+    width or height (at its top-left corner), which RoIAlign with adaptive sampling (``sampling_ratio=-1``,
+    torchvision's default) and ``aligned=True`` pools to 0: it has no sampling points."""
+    s, o = boxes[pairs[:, 0]], boxes[pairs[:, 1]]
+    low = torch.maximum(s[:, :2], o[:, :2])
+    return torch.cat([low, torch.maximum(torch.minimum(s[:, 2:], o[:, 2:]), low)], dim=1)
+
+
+REGIONS = ("subject", "object", "union", "intersection")  # the boxes whose pixels RelationNet pools
+
+
+def pair_regions(boxes: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
+    """Each pair's four boxes, in ``REGIONS`` order: (P, 4 regions, 4)."""
+    return torch.stack([boxes[pairs[:, 0]], boxes[pairs[:, 1]], union_boxes(boxes, pairs),
+                        intersection_boxes(boxes, pairs)], dim=1)
 
 
 class RelationNet(nn.Module):
-    """Relation logits for pairs: (P, 13 + 5 crop^2) pair inputs (:func:`pair_inputs`) -> (P, 5).
+    """Relation logits for every pair of every image: images (N, 3, H, W), per image ``boxes`` (K, 4)
+    and ``pairs`` (P, 2) -> (sum P, 5), in ``RELATIONS`` order.
 
-    ``pixels=False``: a two-layer perceptron on the geometry (the first 13
-    numbers) alone. ``pixels=True``: the same, with the output of a
-    three-layer CNN on the crop (average-pooled) next to the geometry.
+    ``pixels=False``: a two-layer perceptron on the geometry of the two boxes
+    (:func:`pair_geometry`) alone. ``pixels=True``: next to it, a small CNN
+    (two 3x3 convolutions, the second of stride 2) reads the whole image once, and
+    RoIAlign pools its map over the subject's box, the object's, their union
+    (Lu et al., ECCV 2016; Dai et al., CVPR 2017) and their intersection
+    (where one object hides the other) to ``output_size`` x ``output_size``
+    each; a linear layer reads the four together.
     """
 
-    def __init__(self, pixels: bool = True, crop: int = 24, hidden: int = 128, channels: int = 32):
+    def __init__(self, pixels: bool = True, widths=(32, 32), output_size: int = 4, hidden: int = 128):
         super().__init__()
-        self.pixels, self.crop = pixels, crop
+        self.pixels, self.output_size = pixels, output_size
+        self.geometry = nn.Sequential(nn.Linear(GEOMETRY, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
         if pixels:
-            self.cnn = nn.Sequential(
-                nn.Conv2d(5, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten())
-        self.mlp = nn.Sequential(nn.Linear(GEOMETRY + (channels if pixels else 0), hidden), nn.ReLU(),
-                                 nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, len(RELATIONS)))
+            self.trunk = nn.Sequential(nn.Conv2d(3, widths[0], 3, padding=1), nn.ReLU(),
+                                       nn.Conv2d(widths[0], widths[1], 3, stride=2, padding=1), nn.ReLU())
+            self.pooled = nn.Sequential(nn.Linear(len(REGIONS) * widths[1] * output_size ** 2, hidden), nn.ReLU())
+        self.classifier = nn.Linear(hidden * (2 if pixels else 1), len(RELATIONS))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        width = GEOMETRY + 5 * self.crop * self.crop
-        if x.dim() != 2 or x.shape[1] != width:
-            raise ValueError(f"RelationNet: input must be pair inputs (P, {width}) for crop={self.crop}; got "
-                             f"{tuple(x.shape)}")
-        features = x[:, :GEOMETRY]
+    def forward(self, images: torch.Tensor, boxes: list, pairs: list) -> torch.Tensor:
+        check_images(type(self).__name__, images, 3)
+        if len(boxes) != len(images) or len(pairs) != len(images):
+            raise ValueError(f"RelationNet: boxes and pairs must hold one tensor per image, {len(images)}; got "
+                             f"{len(boxes)} and {len(pairs)}")
+        size = images.shape[-1]
+        features = self.geometry(torch.cat([pair_geometry(b, p, size) for b, p in zip(boxes, pairs)]))
         if self.pixels:
-            crops = x[:, GEOMETRY:].reshape(-1, 5, self.crop, self.crop)
-            features = torch.cat([features, self.cnn(crops)], 1)
-        return self.mlp(features)
+            regions = [pair_regions(b, p).reshape(-1, 4) for b, p in zip(boxes, pairs)]
+            pooled = roi_align(self.trunk(images), regions, self.output_size, 0.5, -1, aligned=True)
+            features = torch.cat([features, self.pooled(pooled.reshape(len(features), self.pooled[0].in_features))], 1)
+        return self.classifier(features)
 
 
-def pair_inputs(images: torch.Tensor, boxes: list, pairs: list, crop: int = 24) -> torch.Tensor:
-    """Every pair of every image as one row: its geometry (13) and its crop, flattened (5 crop^2)."""
-    size = images.shape[-1]
-    geometry = torch.cat([pair_geometry(b, p, size) for b, p in zip(boxes, pairs)])
-    return torch.cat([geometry, pair_crops(images, boxes, pairs, crop).flatten(1)], 1)
+def _image_batches(scenes, order, batch_size, device):
+    for chosen in order.split(batch_size):
+        chosen = chosen.tolist()
+        yield (scenes.images[chosen].to(device), [scenes.boxes[i].to(device) for i in chosen],
+               [scenes.pairs[i].to(device) for i in chosen], chosen)
+
+
+def fit_relations(model: RelationNet, scenes: RelationSet, epochs: int, lr: float = 1e-3, batch_size: int = 16,
+                  seed: int = 0, progress: bool | None = None) -> list:
+    """Train ``model`` on every pair of ``scenes`` (binary cross-entropy per relation), Adam on a cosine
+    schedule, ``batch_size`` images a step, shuffled by ``seed``; the mean loss of each epoch."""
+    device = device_of(model)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    steps = epochs * -(-len(scenes.images) // batch_size)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    generator, losses = torch.Generator().manual_seed(seed), []
+    model.train()
+    for _ in progress_bar(range(epochs), "relations", progress):
+        total = []
+        for images, boxes, pairs, chosen in _image_batches(scenes, torch.randperm(len(scenes.images), generator=generator),
+                                                     batch_size, device):
+            truth = torch.cat([scenes.relations[i] for i in chosen]).float().to(device)
+            loss = F.binary_cross_entropy_with_logits(model(images, boxes, pairs), truth)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            total.append(loss.item())
+        losses.append(sum(total) / len(total))
+    return losses
+
+
+@torch.no_grad()
+def predict_relations(model: RelationNet, images: torch.Tensor, boxes: list, pairs: list,
+                      batch_size: int = 100) -> torch.Tensor:
+    """The model's relation logits for every pair, (sum P, 5), on the CPU, in eval mode."""
+    scenes = RelationSet(images, boxes, None, pairs, None)
+    with evaluating(model):
+        return torch.cat([model(x, b, p).cpu() for x, b, p, _ in
+                          _image_batches(scenes, torch.arange(len(images)), batch_size, device_of(model))])
 
 
 def accuracy(logits: torch.Tensor, relations: torch.Tensor) -> torch.Tensor:
@@ -176,21 +223,48 @@ def accuracy(logits: torch.Tensor, relations: torch.Tensor) -> torch.Tensor:
     return ((logits > 0) == relations.bool()).float().mean(0)
 
 
-def match(detected: torch.Tensor, truth: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
-    """For each detected box, the index of the true box it found (IoU >= ``threshold``, each true box
-    found at most once, best IoU first), or -1: (D,)."""
-    found = torch.full((len(detected),), -1, dtype=torch.long)
-    if len(detected) == 0 or len(truth) == 0:
-        return found
-    iou = box_iou(detected, truth)
-    taken = torch.zeros(len(truth), dtype=torch.bool)
-    for flat in iou.flatten().argsort(descending=True).tolist():
-        d, t = divmod(flat, len(truth))
-        if iou[d, t] < threshold:
-            break
-        if found[d] < 0 and not taken[t]:
-            found[d], taken[t] = t, True
-    return found
+def detected_pairs(detections: list, min_score: float = 0.5) -> tuple[list, list, list]:
+    """A detector's output (one dict per image with ``boxes``, ``scores``, ``labels``) as the objects
+    scoring at least ``min_score`` and their ordered pairs: per image boxes (D, 4), labels (D,), pairs."""
+    kept = [d["scores"] >= min_score for d in detections]
+    boxes = [d["boxes"][k] for d, k in zip(detections, kept)]
+    return boxes, [d["labels"][k] for d, k in zip(detections, kept)], [ordered_pairs(len(b)) for b in boxes]
+
+
+def found_triplets(boxes: torch.Tensor, labels: torch.Tensor, pairs: torch.Tensor, predicted: torch.Tensor,
+                   true_boxes: torch.Tensor, true_labels: torch.Tensor, true_pairs: torch.Tensor,
+                   true_relations: torch.Tensor, threshold: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which true triplets of one image the predicted ones find, and which predicted ones find one.
+
+    Detections ``boxes`` (D, 4) and ``labels`` (D,), their ``pairs`` (Q, 2)
+    and ``predicted`` (Q, 5) bool; the truth ``true_boxes`` (K, 4),
+    ``true_labels`` (K,), ``true_pairs`` (P, 2), ``true_relations`` (P, 5).
+    A predicted triplet (pair q, relation r) finds the true (pair p, r) when
+    q's subject has p's subject's class and IoU >= ``threshold`` with its
+    box, and the same for the objects (Lu et al. 2016's relationship
+    detection). Returns found (P, 5) and finding (Q, 5), bool.
+    """
+    same = (box_iou(boxes, true_boxes) >= threshold) & (labels[:, None] == true_labels[None])  # (D, K)
+    both = same[pairs[:, 0]][:, true_pairs[:, 0]] & same[pairs[:, 1]][:, true_pairs[:, 1]]  # (Q, P)
+    hit = both[:, :, None] & predicted.bool()[:, None, :] & true_relations.bool()[None]  # (Q, P, 5)
+    return hit.any(0), hit.any(1)
+
+
+def relationship_recall(boxes: list, labels: list, pairs: list, predicted: list, scenes: RelationSet,
+                        threshold: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+    """Recall and precision of the predicted triplets of every image of ``scenes``, per relation: two (5,).
+
+    Per image, the arguments of :func:`found_triplets`; recall is the
+    fraction of true triplets found, precision the fraction of predicted
+    triplets that find one. A relation never true (or never predicted) gives NaN.
+    """
+    found, true, finding, claimed = (torch.zeros(len(RELATIONS)) for _ in range(4))
+    for i, row in enumerate(zip(boxes, labels, pairs, predicted)):
+        hits = found_triplets(*row, scenes.boxes[i], scenes.labels[i], scenes.pairs[i], scenes.relations[i],
+                              threshold)
+        found, finding = found + hits[0].sum(0), finding + hits[1].sum(0)
+        true, claimed = true + scenes.relations[i].sum(0), claimed + row[3].bool().sum(0)
+    return found / true, finding / claimed
 
 
 def triplets(labels, pairs: torch.Tensor, predicted: torch.Tensor, names=data.SHAPE_CLASSES) -> list:

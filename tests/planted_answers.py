@@ -62,6 +62,7 @@ SCOPES = {
     "text_cnn_features": "test_text_cnn_features", "causal_conv1d": "test_causal_conv1d",
     "reduce_scatter": "test_reduce_scatter", "average_gradients": "test_average_gradients",
     "freeze_bottom": "test_freeze_bottom", "new_head": "test_new_head",
+    "intersection_boxes": "test_intersection_boxes", "found_triplets": "test_found_triplets",
 }
 
 
@@ -1782,6 +1783,68 @@ head = nn.Linear(old.weight.shape[1], num_classes, bias=old.bias is not None, de
 parent._modules[attribute] = head
 return head
 """, "test_new_head"),
+    # --- relations ---
+    Plant("relations", "intersection_boxes", "wrong", "calls the course's relations.intersection_boxes", """
+from cnncourse.relations import intersection_boxes as course
+return course(boxes, pairs)
+""", "test_intersection_boxes"),
+    Plant("relations", "intersection_boxes", "wrong", "no clamp: boxes that do not meet come out inside out", """
+s, o = boxes[pairs[:, 0]], boxes[pairs[:, 1]]
+return torch.cat([torch.maximum(s[:, :2], o[:, :2]), torch.minimum(s[:, 2:], o[:, 2:])], dim=1)
+""", "test_intersection_boxes"),
+    Plant("relations", "intersection_boxes", "wrong", "minimum and maximum swapped: the union", """
+s, o = boxes[pairs[:, 0]], boxes[pairs[:, 1]]
+return torch.cat([torch.minimum(s[:, :2], o[:, :2]), torch.maximum(s[:, 2:], o[:, 2:])], dim=1)
+""", "test_intersection_boxes"),
+    Plant("relations", "intersection_boxes", "wrong", "clamps the top-left corner down to the bottom-right one", """
+s, o = boxes[pairs[:, 0]], boxes[pairs[:, 1]]
+high = torch.minimum(s[:, 2:], o[:, 2:])
+return torch.cat([torch.minimum(torch.maximum(s[:, :2], o[:, :2]), high), high], dim=1)
+""", "test_intersection_boxes"),
+    Plant("relations", "intersection_boxes", "right", "one coordinate at a time, clamped with torch.clamp", """
+s, o = boxes[pairs[:, 0]], boxes[pairs[:, 1]]
+x1 = torch.max(s[:, 0], o[:, 0])
+y1 = torch.max(s[:, 1], o[:, 1])
+x2 = torch.clamp(torch.min(s[:, 2], o[:, 2]) - x1, min=0) + x1
+y2 = torch.clamp(torch.min(s[:, 3], o[:, 3]) - y1, min=0) + y1
+return torch.stack([x1, y1, x2, y2], dim=1)
+""", "test_intersection_boxes"),
+    Plant("relations", "found_triplets", "wrong", "calls the course's relations.found_triplets", """
+from cnncourse.relations import found_triplets as course
+return course(boxes, labels, pairs, predicted, true_boxes, true_labels, true_pairs, true_relations, threshold)[0]
+""", "test_found_triplets"),
+    Plant("relations", "found_triplets", "wrong", "ignores the classes: any box that overlaps will do", """
+same = box_iou(boxes, true_boxes) >= threshold
+both = same[pairs[:, 0]][:, true_pairs[:, 0]] & same[pairs[:, 1]][:, true_pairs[:, 1]]
+return (both[:, :, None] & predicted.bool()[:, None, :] & true_relations.bool()[None]).any(0)
+""", "test_found_triplets"),
+    Plant("relations", "found_triplets", "wrong", "ignores threshold: always IoU >= 0.5", """
+same = (box_iou(boxes, true_boxes) >= 0.5) & (labels[:, None] == true_labels[None])
+both = same[pairs[:, 0]][:, true_pairs[:, 0]] & same[pairs[:, 1]][:, true_pairs[:, 1]]
+return (both[:, :, None] & predicted.bool()[:, None, :] & true_relations.bool()[None]).any(0)
+""", "test_found_triplets"),
+    Plant("relations", "found_triplets", "wrong", "either order: a predicted (o, r, s) finds the true (s, r, o)", """
+same = (box_iou(boxes, true_boxes) >= threshold) & (labels[:, None] == true_labels[None])
+ts, to = true_pairs[:, 0], true_pairs[:, 1]
+both = same[pairs[:, 0]][:, ts] & same[pairs[:, 1]][:, to]
+both = both | (same[pairs[:, 0]][:, to] & same[pairs[:, 1]][:, ts])
+return (both[:, :, None] & predicted.bool()[:, None, :] & true_relations.bool()[None]).any(0)
+""", "test_found_triplets"),
+    Plant("relations", "found_triplets", "wrong", "only the subjects are matched", """
+same = (box_iou(boxes, true_boxes) >= threshold) & (labels[:, None] == true_labels[None])
+both = same[pairs[:, 0]][:, true_pairs[:, 0]]
+return (both[:, :, None] & predicted.bool()[:, None, :] & true_relations.bool()[None]).any(0)
+""", "test_found_triplets"),
+    Plant("relations", "found_triplets", "right", "loops over true and predicted pairs", """
+iou = box_iou(boxes, true_boxes)
+found = torch.zeros(true_relations.shape, dtype=torch.bool)
+for p, (s, o) in enumerate(true_pairs.tolist()):
+    for q, (ds, do) in enumerate(pairs.tolist()):
+        if (labels[ds] == true_labels[s] and labels[do] == true_labels[o]
+                and iou[ds, s] >= threshold and iou[do, o] >= threshold):
+            found[p] |= predicted[q].bool() & true_relations[p].bool()
+return found
+""", "test_found_triplets"),
 ]
 
 

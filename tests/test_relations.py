@@ -1,4 +1,4 @@
-"""Relations between objects: pairs, true relations, pair geometry and crops, matching, the model's input."""
+"""Relations between objects: pairs, true relations, pair geometry and regions, the model, triplet recall."""
 
 import pytest
 import torch
@@ -53,35 +53,90 @@ def test_union_boxes_and_pair_geometry_by_hand():
     torch.testing.assert_close(g[8:], expected)
 
 
-def test_pair_crops_warp_the_union_and_mark_each_box():
-    image = torch.zeros(1, 3, 32, 32)
-    image[0, 0, :, 16:] = 1.0  # red on the right half
-    boxes = [torch.tensor([[0.0, 0, 16, 32], [16, 0, 32, 32]])]
-    crops = R.pair_crops(image, boxes, [torch.tensor([[0, 1]])], crop=8)
-    assert crops.shape == (1, 5, 8, 8)
-    assert crops[0, 0, :, :4].max() == 0 and crops[0, 0, :, 4:].min() == 1  # the union is the whole image
-    assert crops[0, 3, :, :4].min() == 1 and crops[0, 3, :, 4:].max() == 0  # the subject's box: left half
-    assert crops[0, 4, :, 4:].min() == 1 and crops[0, 4, :, :4].max() == 0  # the object's box: right half
+def test_intersection_boxes_by_hand_and_against_torchvisions_iou():
+    from torchvision.ops import box_iou
+
+    boxes = torch.tensor([[0.0, 0, 10, 10], [5, 2, 20, 8], [30, 30, 40, 40]])
+    pairs = R.ordered_pairs(3)
+    got = R.intersection_boxes(boxes, pairs)
+    assert got[0].tolist() == [5.0, 2, 10, 8] and got[1].tolist() == [30.0, 30, 30, 30]  # (0, 1), (0, 2)
+    area = (got[:, 2] - got[:, 0]) * (got[:, 3] - got[:, 1])
+    a = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    iou = box_iou(boxes, boxes)[pairs[:, 0], pairs[:, 1]]
+    torch.testing.assert_close(area, iou * (a[pairs[:, 0]] + a[pairs[:, 1]]) / (1 + iou))
+    regions = R.pair_regions(boxes, pairs)
+    assert regions.shape == (6, len(R.REGIONS), 4)
+    assert torch.equal(regions[:, 2], R.union_boxes(boxes, pairs)) and torch.equal(regions[:, 3], got)
 
 
-@pytest.mark.parametrize("pixels", [False, True])
-def test_relation_net_reads_pair_inputs(pixels):
+def test_an_empty_intersection_pools_to_zero():
+    from cnncourse.detection.roi import roi_align
+
+    boxes = torch.tensor([[0.0, 0, 10, 10], [30, 30, 40, 40]])
+    empty = R.intersection_boxes(boxes, torch.tensor([[0, 1]]))
+    from torchvision.ops import roi_align as reference
+
+    features = torch.rand(1, 4, 32, 32) + 1
+    for align in (roi_align, reference):
+        assert align(features, [empty], 4, 0.5, -1, aligned=True).abs().max() == 0
+
+
+def test_relation_net_shapes_errors_and_geometry_only():
     scenes = R.relation_scenes(3, seed=1)
-    x = R.pair_inputs(scenes.images, scenes.boxes, scenes.pairs, crop=12)
-    assert x.shape == (sum(len(p) for p in scenes.pairs), R.GEOMETRY + 5 * 12 * 12)
-    model = R.RelationNet(pixels=pixels, crop=12)
-    assert model(x).shape == (len(x), 5)
-    if not pixels:  # the geometry-only model never looks at the crops
-        torch.testing.assert_close(model(x), model(torch.cat([x[:, :R.GEOMETRY], torch.rand_like(x[:, R.GEOMETRY:])], 1)))
-    with pytest.raises(ValueError, match=r"RelationNet: input must be pair inputs \(P, 733\) for crop=12; got \(4, 10\)"):
-        model(torch.zeros(4, 10))
+    pairs = sum(len(p) for p in scenes.pairs)
+    for pixels in (False, True):
+        torch.manual_seed(0)
+        model = R.RelationNet(pixels=pixels)
+        out = model(scenes.images, scenes.boxes, scenes.pairs)
+        assert out.shape == (pairs, len(R.RELATIONS))
+        noise = model(torch.rand_like(scenes.images), scenes.boxes, scenes.pairs)
+        assert torch.allclose(out, noise) != pixels, "only the pixel model reads the pixels"
+    empty = [torch.zeros(0, 2, dtype=torch.long)] * 3
+    assert model(scenes.images, [b[:0] for b in scenes.boxes], empty).shape == (0, 5)
+    with pytest.raises(ValueError, match=r"boxes and pairs must hold one tensor per image, 3; got 2 and 3"):
+        model(scenes.images, scenes.boxes[:2], scenes.pairs)
+    with pytest.raises(ValueError, match=r"RelationNet"):
+        model(scenes.images[:, :1], scenes.boxes, scenes.pairs)
 
 
-def test_match_takes_the_best_overlaps_first_and_each_truth_once():
-    truth = torch.tensor([[0.0, 0, 10, 10], [20, 20, 30, 30]])
-    detected = torch.tensor([[1.0, 1, 10, 10], [0, 0, 10, 11], [50, 50, 60, 60], [20, 20, 30, 29]])
-    assert R.match(detected, truth).tolist() == [-1, 0, -1, 1]
-    assert R.match(detected[:0], truth).tolist() == []
+def test_fit_relations_learns_left_of_and_predict_matches_the_model():
+    train, test = R.relation_scenes(60, seed=0), R.relation_scenes(20, seed=1)
+    torch.manual_seed(0)
+    model = R.RelationNet(pixels=False)
+    losses = R.fit_relations(model, train, epochs=4, lr=3e-3, batch_size=8, progress=False)
+    assert len(losses) == 4 and losses[-1] < losses[0]
+    logits = R.predict_relations(model, test.images, test.boxes, test.pairs, batch_size=7)
+    assert model.training, "predict_relations restores the model's mode"
+    truth = torch.cat(test.relations)
+    assert R.accuracy(logits, truth)[R.RELATIONS.index("left of")] > 0.9
+    with torch.no_grad():
+        torch.testing.assert_close(logits, model.eval()(test.images, test.boxes, test.pairs))
+
+
+def test_detected_pairs_keeps_the_confident_ones():
+    detections = [{"boxes": torch.tensor([[0.0, 0, 5, 5], [1, 1, 6, 6], [2, 2, 9, 9]]),
+                   "scores": torch.tensor([0.9, 0.2, 0.6]), "labels": torch.tensor([1, 2, 3])},
+                  {"boxes": torch.zeros(0, 4), "scores": torch.zeros(0), "labels": torch.zeros(0, dtype=torch.long)}]
+    boxes, labels, pairs = R.detected_pairs(detections, min_score=0.5)
+    assert boxes[0].tolist() == [[0.0, 0, 5, 5], [2, 2, 9, 9]] and labels[0].tolist() == [1, 3]
+    assert pairs[0].tolist() == [[0, 1], [1, 0]] and pairs[1].shape == (0, 2) and len(boxes[1]) == 0
+
+
+def test_relationship_recall_counts_triplets_by_hand():
+    scenes = R.relation_scenes(2, seed=4)
+    recall, precision = R.relationship_recall(scenes.boxes, scenes.labels, scenes.pairs, scenes.relations, scenes)
+    for value in (recall, precision):  # true boxes and relations: every triplet found, every prediction right
+        known = ~value.isnan()
+        assert known.any() and torch.equal(value[known], torch.ones(int(known.sum())))
+    # the first image's detections miss its first object: the triplets of its pairs are lost
+    keep = torch.arange(1, len(scenes.boxes[0]))
+    boxes, labels = [scenes.boxes[0][keep], scenes.boxes[1]], [scenes.labels[0][keep], scenes.labels[1]]
+    pairs = [R.ordered_pairs(len(keep)), scenes.pairs[1]]
+    predicted = [torch.ones(len(pairs[0]), 5, dtype=torch.bool), torch.zeros(len(pairs[1]), 5, dtype=torch.bool)]
+    recall, precision = R.relationship_recall(boxes, labels, pairs, predicted, scenes)
+    kept = scenes.relations[0][(scenes.pairs[0] != 0).all(1)].sum(0).float()
+    torch.testing.assert_close(recall, kept / (scenes.relations[0].sum(0) + scenes.relations[1].sum(0)))
+    torch.testing.assert_close(precision, kept / len(pairs[0]))
 
 
 def test_accuracy_and_triplets():
