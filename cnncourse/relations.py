@@ -187,6 +187,9 @@ def fit_relations(model: RelationNet, scenes: RelationSet, epochs: int, lr: floa
                   seed: int = 0, progress: bool | None = None) -> list:
     """Train ``model`` on every pair of ``scenes`` (binary cross-entropy per relation), Adam on a cosine
     schedule, ``batch_size`` images a step, shuffled by ``seed``; the mean loss of each epoch."""
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"fit_relations: {name} must be a positive int; got {value!r}")
     device = device_of(model)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     steps = epochs * -(-len(scenes.images) // batch_size)
@@ -195,8 +198,8 @@ def fit_relations(model: RelationNet, scenes: RelationSet, epochs: int, lr: floa
     model.train()
     for _ in progress_bar(range(epochs), "relations", progress):
         total = []
-        for images, boxes, pairs, chosen in _image_batches(scenes, torch.randperm(len(scenes.images), generator=generator),
-                                                     batch_size, device):
+        order = torch.randperm(len(scenes.images), generator=generator)
+        for images, boxes, pairs, chosen in _image_batches(scenes, order, batch_size, device):
             truth = torch.cat([scenes.relations[i] for i in chosen]).float().to(device)
             loss = F.binary_cross_entropy_with_logits(model(images, boxes, pairs), truth)
             optimizer.zero_grad()

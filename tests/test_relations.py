@@ -34,7 +34,8 @@ def test_relation_scenes_are_consistent_with_their_scenes():
     assert scenes.images.shape == (12, 3, 64, 64)
     for boxes, labels, pairs, relations in zip(scenes.boxes, scenes.labels, scenes.pairs, scenes.relations):
         k = len(boxes)
-        assert 2 <= k <= 3 and len(labels) == k and pairs.shape == (k * (k - 1), 2) and relations.shape == (len(pairs), 5)
+        assert 2 <= k <= 3 and len(labels) == k and pairs.shape == (k * (k - 1), 2)
+        assert relations.shape == (len(pairs), 5)
         front = relations[:, R.RELATIONS.index("in front of")]
         assert not (front & ~relations[:, R.RELATIONS.index("overlaps")]).any(), "in front of implies overlaps"
     with pytest.raises(ValueError, match=r"objects must be \(min, max\) with min >= 2 \(a pair\); got \(1, 3\)"):
@@ -93,6 +94,8 @@ def test_relation_net_shapes_errors_and_geometry_only():
         assert torch.allclose(out, noise) != pixels, "only the pixel model reads the pixels"
     empty = [torch.zeros(0, 2, dtype=torch.long)] * 3
     assert model(scenes.images, [b[:0] for b in scenes.boxes], empty).shape == (0, 5)
+    with pytest.raises(ValueError, match=r"fit_relations: epochs must be a positive int; got 0"):
+        R.fit_relations(model, scenes, epochs=0)
     with pytest.raises(ValueError, match=r"boxes and pairs must hold one tensor per image, 3; got 2 and 3"):
         model(scenes.images, scenes.boxes[:2], scenes.pairs)
     with pytest.raises(ValueError, match=r"RelationNet"):

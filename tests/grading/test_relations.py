@@ -81,7 +81,7 @@ def test_found_triplets_needs_the_class_the_overlap_and_the_order(submission):
     assert not got[uses_0].any(), "a detection of the wrong class finds no triplet"
     assert torch.equal(got[~uses_0], truth[~uses_0])
     shifted = boxes.clone()
-    shifted[1] += torch.tensor([0.3, 0.3, 0.3, 0.3]) * (boxes[1, 2:] - boxes[1, :2]).repeat(2)  # IoU 0.49 / 1.51, about 0.32
+    shifted[1] += 0.3 * (boxes[1, 2:] - boxes[1, :2]).repeat(2)  # IoU 0.49 / 1.51, about 0.32
     got = found(shifted, labels, pairs, truth, boxes, labels, pairs, truth, threshold=0.5)
     assert not got[(pairs == 1).any(1)].any(), "a box with IoU below threshold finds nothing"
     got = found(shifted, labels, pairs, truth, boxes, labels, pairs, truth, threshold=0.3)
