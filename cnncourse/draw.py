@@ -22,7 +22,7 @@ def show_image(ax, image: torch.Tensor, faded: bool = False) -> None:
     picture = image.detach().cpu().permute(1, 2, 0)
     if faded:
         picture = 0.3 + 0.4 * picture.mean(-1, keepdim=True).expand_as(picture)
-    ax.imshow(picture.clamp(0, 1), extent=(0, image.shape[-1], image.shape[-2], 0))
+    ax.imshow(picture.clamp(0, 1).numpy(), extent=(0, image.shape[-1], image.shape[-2], 0))
     ax.axis("off")
 
 
@@ -68,10 +68,10 @@ def draw_detections(ax, image: torch.Tensor, result: dict, names, threshold: flo
         if masks is not None:
             tint = torch.zeros(*image.shape[-2:], 4)
             tint[masks[k] > 0.5] = torch.tensor([*colour[:3], 0.5], dtype=tint.dtype)
-            ax.imshow(tint, extent=(0, image.shape[-1], image.shape[-2], 0))
+            ax.imshow(tint.numpy(), extent=(0, image.shape[-1], image.shape[-2], 0))
         if "keypoints" in result:
             points = result["keypoints"][k].detach().cpu()
-            ax.plot(points[:, 0], points[:, 1], "o", color=colour, markeredgecolor="white", markersize=3.5)
+            ax.plot(points[:, 0].numpy(), points[:, 1].numpy(), "o", color=colour, markeredgecolor="white", markersize=3.5)
         text = names[int(label)] + ("" if scores is None else f" {float(scores[k]):.2f}")
         ax.text(float(box[0]), float(box[1]), text, color="yellow", fontsize=7, va="bottom")
         drawn += 1
