@@ -40,7 +40,7 @@ import torch.nn.functional as F
 
 from cnncourse import data
 from cnncourse.backbone import check_images
-from cnncourse.boxes import box_iou, check_boxes
+from cnncourse.boxes import box_iou, check_boxes, elementwise_box_iou
 from cnncourse.detection.roi import roi_align
 from cnncourse.runtime import device_of, evaluating
 from cnncourse.train import _batches as progress_bar
@@ -117,7 +117,7 @@ def pair_geometry(boxes: torch.Tensor, pairs: torch.Tensor, size: int) -> torch.
     wo, ho = (o[:, 2] - o[:, 0]).clamp(min=1e-3), (o[:, 3] - o[:, 1]).clamp(min=1e-3)
     dx = ((o[:, 0] + o[:, 2]) - (s[:, 0] + s[:, 2])) / (2 * ws)
     dy = ((o[:, 1] + o[:, 3]) - (s[:, 1] + s[:, 3])) / (2 * hs)
-    iou = box_iou(s, o).diagonal() if len(pairs) else s.new_zeros(0)
+    iou = elementwise_box_iou(s, o)
     return torch.cat([s / size, o / size, torch.stack([dx, dy, (wo / ws).log(), (ho / hs).log(), iou], 1)], 1)
 
 
@@ -234,6 +234,12 @@ def detected_pairs(detections: list, min_score: float = 0.5) -> tuple[list, list
     return boxes, [d["labels"][k] for d, k in zip(detections, kept)], [ordered_pairs(len(b)) for b in boxes]
 
 
+def matches(boxes: torch.Tensor, labels: torch.Tensor, true_boxes: torch.Tensor, true_labels: torch.Tensor,
+            threshold: float = 0.5) -> torch.Tensor:
+    """Which detection may stand for which true object: same class and IoU >= ``threshold``, (D, K) bool."""
+    return (box_iou(boxes, true_boxes) >= threshold) & (labels[:, None] == true_labels[None])
+
+
 def found_triplets(boxes: torch.Tensor, labels: torch.Tensor, pairs: torch.Tensor, predicted: torch.Tensor,
                    true_boxes: torch.Tensor, true_labels: torch.Tensor, true_pairs: torch.Tensor,
                    true_relations: torch.Tensor, threshold: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
@@ -247,7 +253,7 @@ def found_triplets(boxes: torch.Tensor, labels: torch.Tensor, pairs: torch.Tenso
     box, and the same for the objects (Lu et al. 2016's relationship
     detection). Returns found (P, 5) and finding (Q, 5), bool.
     """
-    same = (box_iou(boxes, true_boxes) >= threshold) & (labels[:, None] == true_labels[None])  # (D, K)
+    same = matches(boxes, labels, true_boxes, true_labels, threshold)  # (D, K)
     both = same[pairs[:, 0]][:, true_pairs[:, 0]] & same[pairs[:, 1]][:, true_pairs[:, 1]]  # (Q, P)
     hit = both[:, :, None] & predicted.bool()[:, None, :] & true_relations.bool()[None]  # (Q, P, 5)
     return hit.any(0), hit.any(1)
