@@ -63,8 +63,12 @@ def conv_padding(fn: str, padding, kernel, stride, dilation) -> tuple[int, ...]:
     return tuple(p for p in reversed(pads) for _ in range(2))
 
 
-def prepare_conv(fn, input, weight, bias, stride, padding, dilation, groups):
-    """Check every argument; return the padded input and the normalised settings."""
+def prepare_conv(fn, input, weight, bias, stride, padding, dilation, groups, pad=True):
+    """Check every argument; return the padded input and the normalised settings.
+
+    With ``pad=False``: the input as it came, the settings, and the padding
+    ``(left, right, top, bottom)`` as a fifth element.
+    """
     check_tensor(fn, "input", input, 4, "(N, C_in, H, W)")
     check_tensor(fn, "weight", weight, 4, "(C_out, C_in / groups, kH, kW)")
     if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
@@ -96,4 +100,6 @@ def prepare_conv(fn, input, weight, bias, stride, padding, dilation, groups):
             f"the padded input {padded} (input {tuple(input.shape[2:])}, padding {padding!r})"
         )
     out = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride))
+    if not pad:
+        return input, stride, dilation, out, pads
     return F.pad(input, pads), stride, dilation, out

@@ -18,6 +18,7 @@ kernel is not flipped (see the chapter for the difference).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from cnncourse.layers._args import check_tensor, pair, prepare_conv
@@ -67,14 +68,15 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ``bias`` (C_out,) -> (N, C_out, H_out, W_out), where
     ``H_out = (H + pad_top + pad_bottom - dilation * (kH - 1) - 1) // stride + 1``.
     """
-    x, stride, dilation, (h_out, w_out) = prepare_conv(
-        "conv2d", input, weight, bias, stride, padding, dilation, groups
+    x, stride, dilation, (h_out, w_out), pads = prepare_conv(
+        "conv2d", input, weight, bias, stride, padding, dilation, groups, pad=False
     )
     n = x.shape[0]
     c_out, c_per_group, kh, kw = weight.shape
     if c_per_group == 1 and groups > 1:  # depthwise: a sum over the taps, no columns
-        out = depthwise(x, weight, stride, dilation, (h_out, w_out))
-    elif (kh, kw) == (1, 1) and groups == 1:
+        return _biased(depthwise(x, weight, stride, pads, dilation, (h_out, w_out)), bias)
+    x = F.pad(x, pads)
+    if (kh, kw) == (1, 1) and groups == 1:
         # A 1x1 convolution's receptive fields are single pixels: the input is
         # already the column matrix, and the layer one matrix product per image.
         x = x[:, :, :: stride[0], :: stride[1]].reshape(n, x.shape[1], h_out * w_out)
@@ -83,7 +85,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         out = torch.bmm(weight.view(1, c_out, c_per_group).expand(n, -1, -1), x)  # (N, C_out, H_out * W_out)
     else:
         out = _Im2colConv.apply(x, weight, stride, dilation, (h_out, w_out), groups)
-    out = out.view(n, c_out, h_out, w_out)
+    return _biased(out.view(n, c_out, h_out, w_out), bias)
+
+
+def _biased(out, bias):
     return out if bias is None else out + bias.view(1, -1, 1, 1)
 
 

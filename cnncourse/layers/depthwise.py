@@ -10,30 +10,41 @@ same sums visit every *tap* (i, j) of the kernel once:
     out[:, c] = sum over taps (i, j) of  w[c, i, j] * x_tap(i, j)[:, c]
 
 where ``x_tap(i, j)`` is the input under that tap at every output position,
-a strided view of the padded input with the output's shape
-(:func:`~cnncourse.layers.im2col.taps`). That is k^2 multiply-adds of whole
-maps by one number per channel: nothing is copied, and each pass streams
-through memory once, which is what a layer with so little arithmetic per
-value is bound by. :func:`depthwise_conv2d_loops` writes the definition with
-a loop over channels; :func:`depthwise_conv2d` vectorises it over channels
-and hand-writes its backward with the same views. :func:`~cnncourse.layers.conv2d`
-calls it whenever ``groups`` equals the input channels.
+with the output's shape. That is k^2 multiply-adds of whole maps by one
+number per channel, and such a layer is bound by how fast those passes
+stream through memory. :func:`depthwise_conv2d_loops` writes the definition
+with a loop over channels; :func:`depthwise_conv2d` vectorises it over
+channels and hand-writes its backward with the same views, in one of two ways:
+
+* In general, ``x_tap(i, j)`` is a strided view of the zero-padded input
+  (:func:`~cnncourse.layers.im2col.taps`).
+* When the output has the input's size divided by the stride (``'same'``
+  padding, as in MobileNet), nothing is padded: the input is split into its
+  *phases* (the pixels ``x[a::s, b::s]``; at stride 1, the input itself),
+  each of which has the output's grid, and a tap reads one phase shifted by
+  whole rows and columns. Flattened, a shift is a contiguous run of values,
+  and a run of a map with no padding would carry a row's last pixels into
+  the next row's first: those wrapped columns, which the tap never reads
+  legitimately, are zeroed in a copy of the phase (:func:`grid_taps`).
+  Long contiguous runs are what the CPU's vector units stream fastest.
+
+:func:`~cnncourse.layers.conv2d` calls it whenever ``groups`` equals the
+input channels.
 """
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from cnncourse.layers._args import prepare_conv
 from cnncourse.layers.im2col import taps
 
-CHUNK_BYTES = 4 * 2**20  # input values a group of channels brings into the cache
-
 
 def _prepare(fn, input, weight, bias, stride, padding, dilation):
-    """conv2d's checks with groups = the input's channels; the padded input and the settings."""
+    """conv2d's checks with groups = the input's channels; the input, settings, output size and padding."""
     c = input.shape[1] if isinstance(input, torch.Tensor) and input.dim() == 4 else 1
-    return prepare_conv(fn, input, weight, bias, stride, padding, dilation, c)
+    return prepare_conv(fn, input, weight, bias, stride, padding, dilation, c, pad=False)
 
 
 def depthwise_conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilation=1):
@@ -42,8 +53,9 @@ def depthwise_conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilati
     Shapes: ``input`` (N, C, H, W), ``weight`` (C m, 1, kH, kW), ``bias`` (C m,)
     -> (N, C m, H_out, W_out); equal to ``F.conv2d(..., groups=C)``.
     """
-    x, stride, dilation, out_size = _prepare("depthwise_conv2d_loops", input, weight, bias, stride, padding, dilation)
-    c, kernel = x.shape[1], tuple(weight.shape[2:])
+    x, stride, dilation, out_size, pads = _prepare("depthwise_conv2d_loops", input, weight, bias, stride,
+                                                   padding, dilation)
+    x, c, kernel = F.pad(x, pads), x.shape[1], tuple(weight.shape[2:])
     m = weight.shape[0] // c
     out = x.new_zeros(x.shape[0], weight.shape[0], *out_size)
     for o in range(weight.shape[0]):
@@ -53,113 +65,175 @@ def depthwise_conv2d_loops(input, weight, bias=None, stride=1, padding=0, dilati
     return out if bias is None else out + bias.view(1, -1, 1, 1)
 
 
-def _runs(x, kernel, dilation, out_size):
-    """Stride 1: the input under each tap as one contiguous run per channel, (N, C, L) views.
+def grid_taps(size, kernel, stride, dilation, pads, out_size):
+    """Each tap as (phase row a, phase column b, row shift, column shift), or None.
 
-    Each padded channel is flattened to H_p W_p values; the pixel under tap
-    (i, j) at output (y, x) then sits at a fixed *offset*, ``i dH W_p + j dW``,
-    from position ``y W_p + x``. Computing the output on the padded width
-    (the last columns of each row are discarded at the end), every tap reads
-    one contiguous run of
-    ``L = (H_out - 1) W_p + W_out`` values: no strided access at all, which
-    matters on small maps, where rows of a strided view are only a few values long.
+    None unless every phase of the input has the output's grid: each side a
+    multiple of its stride, divided by it. Tap ``i`` along an axis reads
+    input pixel ``s y + i d - p`` for output ``y``, which is pixel
+    ``y + (i d - p) // s`` of phase ``(i d - p) % s``.
     """
-    (kh, kw), (dh, dw) = kernel, dilation
-    n, c, _, wp = x.shape
-    flat = x.flatten(2)  # (N, C, H_p W_p), a view: x is contiguous within each channel
-    length = (out_size[0] - 1) * wp + out_size[1]
-    shape, strides = (n, c, length), (flat.stride(0), flat.stride(1), 1)
-    return [flat.as_strided(shape, strides, flat.storage_offset() + i * dh * wp + j * dw)
-            for i in range(kh) for j in range(kw)]
+    axes = []
+    for n, k, s, d, p, o in zip(size, kernel, stride, dilation, pads[2::-2], out_size):
+        if n % s or o != n // s:
+            return None
+        axes.append([((i * d - p) % s, (i * d - p) // s) for i in range(k)])
+    return [(a, b, di, dj) for a, di in axes[0] for b, dj in axes[1]]
 
 
-class _Depthwise(torch.autograd.Function):
-    """Forward and backward of a depthwise convolution (multiplier 1) on an already padded input.
+def _phases(x, stride):
+    """(N, C, H, W) -> {(a, b): (N, C, H/sH * W/sW)}: the pixels x[:, :, a::sH, b::sW], flattened."""
+    (sh, sw), (n, c, h, w) = stride, x.shape
+    return {(a, b): x[:, :, a::sh, b::sw].reshape(n, c, (h // sh) * (w // sw))  # a copy, unless s = 1
+            for a in range(sh) for b in range(sw)}
 
-    With stride 1 the taps read contiguous runs (:func:`_runs`); with a larger
-    stride, strided views (:func:`~cnncourse.layers.im2col.taps`). Channels go
-    in groups that fit in the cache: all taps on one group, then the next.
+
+def _unwrap(flat, width, dj):
+    """Zero, in place, the columns a shift of ``dj`` columns would carry across a row's end."""
+    rows = flat.view(*flat.shape[:-1], -1, width)
+    (rows[..., max(0, width + dj) :] if dj < 0 else rows[..., : min(dj, width)]).zero_()
+    return flat
+
+
+def _sources(phases, grid, width):
+    """What each tap reads, by (a, b, dj): the phase, or for a column shift a copy whose
+    wrapped columns are zeroed (:func:`_unwrap`)."""
+    keys = dict.fromkeys((a, b, dj) for a, b, _, dj in grid)
+    return {(a, b, dj): phases[a, b] if dj == 0 else _unwrap(phases[a, b].clone(), width, dj) for a, b, dj in keys}
+
+
+def _run(di, dj, width, size):
+    """A shift by di rows and dj columns of a flattened map of ``size`` values:
+    (first, last, shift), output values first:last read source values first + shift:last + shift.
+    Rows shifted in from beyond the map read nothing."""
+    shift = di * width + dj
+    first = max(max(0, -di) * width, -shift)
+    return first, max(first, min(size - max(0, di) * width, size - shift)), shift
+
+
+def _tap_sum(out, sources, grid, weights, width):
+    """``out`` (N, C, H W) = the sum over taps (a, b, di, dj) of their weight times
+    source (a, b, dj) shifted by di rows and dj columns (maps flattened, rows of ``width``)."""
+    size, started = out.shape[2], False
+    # An unshifted tap covers the whole map: it goes first and writes.
+    for (a, b, di, dj), w in sorted(zip(grid, weights), key=lambda tap: tap[0][2:] != (0, 0)):
+        first, last, shift = _run(di, dj, width, size)
+        source = sources[a, b, dj][..., first + shift : last + shift]
+        if not started and (first, last) == (0, size):
+            torch.mul(source, w, out=out)
+        else:
+            if not started:
+                out.zero_()
+            out[..., first:last].addcmul_(source, w)
+        started = True
+    if not started:
+        out.zero_()
+
+
+class _Grid(torch.autograd.Function):
+    """Depthwise convolution (multiplier 1) of an unpadded input on the output's grid (module docstring).
+
+    The input's gradient is the same kind of sum: each phase of it gathers
+    the taps that read that phase, shifted back, from the output's gradient.
     """
 
     @staticmethod
-    def forward(ctx, x, weight, stride, dilation, out_size):
+    def forward(ctx, x, weight, stride, grid, out_size):
         x = x.contiguous()
-        n, c, hp, wp = x.shape
-        kernel, runs = tuple(weight.shape[2:]), stride == (1, 1)
-        # The output on the grid the taps' views have: the padded width for runs.
-        out = x.new_empty(n, c, hp * wp) if runs else x.new_empty(n, c, *out_size)
-        for chunk in _chunks(n, c, hp * wp, x.element_size()):
-            views = _views(x[:, chunk], kernel, stride, dilation, out_size)
-            w = _per_tap(weight[chunk], views[0].dim())
-            result = out[:, chunk, : views[0].shape[2]] if runs else out[:, chunk]
-            torch.mul(views[0], w[0], out=result)
-            for view, w_t in zip(views[1:], w[1:]):
-                result.addcmul_(view, w_t)
+        n, c = x.shape[:2]
+        phases = _phases(x, stride)
+        out = x.new_empty(n, c, out_size[0] * out_size[1])
+        _tap_sum(out, _sources(phases, grid, out_size[1]), grid, _per_tap(weight, 3), out_size[1])
+        ctx.save_for_backward(weight, *phases.values())  # the phases hold x, rearranged
+        ctx.geometry = x.shape, stride, grid, out_size, list(phases)
+        return out.view(n, c, *out_size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        weight, *saved = ctx.saved_tensors
+        (n, c, h, w), stride, grid, (h_out, w_out), keys = ctx.geometry
+        sh, sw = stride
+        x_phases = dict(zip(keys, saved))
+        w_taps = _per_tap(weight, 3)
+        grad = grad.reshape(n, c, h_out * w_out)
+        grad_w = weight.new_zeros(c, len(grid)) if ctx.needs_input_grad[1] else None
+        if grad_w is not None:
+            sources = _sources(x_phases, grid, w_out)
+            for t, (a, b, di, dj) in enumerate(grid):
+                first, last, shift = _run(di, dj, w_out, h_out * w_out)
+                source = sources[a, b, dj][..., first + shift : last + shift]
+                grad_w[:, t] = (grad[..., first:last] * source).sum((0, 2))
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            phases = grad.new_empty(n, c, sh, sw, h_out * w_out)
+            for a in range(sh):
+                for b in range(sw):
+                    reading = [t for t, tap in enumerate(grid) if tap[:2] == (a, b)]  # the taps on phase (a, b)
+                    back = [(0, 0, -grid[t][2], -grid[t][3]) for t in reading]
+                    sources = _sources({(0, 0): grad}, back, w_out)
+                    _tap_sum(phases[:, :, a, b], sources, back, w_taps[reading], w_out)
+            grad_x = phases.view(n, c, sh, sw, h_out, w_out).permute(0, 1, 4, 2, 5, 3).reshape(n, c, h, w)
+        return grad_x, None if grad_w is None else grad_w.view_as(weight), None, None, None
+
+
+class _Strided(torch.autograd.Function):
+    """Depthwise convolution (multiplier 1) of an already padded input over strided views of its taps."""
+
+    @staticmethod
+    def forward(ctx, x, weight, stride, dilation, out_size):
+        views = list(taps(x, tuple(weight.shape[2:]), stride, dilation, out_size))
+        w = _per_tap(weight, 4)
+        out = views[0] * w[0]
+        for view, w_t in zip(views[1:], w[1:]):
+            out.addcmul_(view, w_t)
         ctx.save_for_backward(x, weight)
         ctx.geometry = stride, dilation, out_size
-        if runs:  # back from the padded width to W_out columns
-            out = out.view(n, c, hp, wp)[:, :, : out_size[0], : out_size[1]].contiguous()
         return out
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         stride, dilation, out_size = ctx.geometry
-        n, c, hp, wp = x.shape
-        kernel, runs = tuple(weight.shape[2:]), stride == (1, 1)
-        if runs:  # the output gradient on the padded width, zero on the discarded columns
-            padded = grad.new_zeros(n, c, out_size[0], wp)
-            padded[..., : out_size[1]] = grad
-            grad = padded.flatten(2)[..., : (out_size[0] - 1) * wp + out_size[1]]
+        kernel = tuple(weight.shape[2:])
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
             # Each tap sent view * w forward, so it sends grad * w back to the same view.
             grad_x = torch.zeros_like(x)
-            for chunk in _chunks(n, c, hp * wp, x.element_size()):
-                views = _views(grad_x[:, chunk], kernel, stride, dilation, out_size)
-                for view, w_t in zip(views, _per_tap(weight[chunk], views[0].dim())):
-                    view.addcmul_(grad[:, chunk], w_t)
+            for view, w_t in zip(taps(grad_x, kernel, stride, dilation, out_size), _per_tap(weight, 4)):
+                view.addcmul_(grad, w_t)
         if ctx.needs_input_grad[1]:
-            views = _views(x, kernel, stride, dilation, out_size)
-            dims = [0] + list(range(2, grad.dim()))
-            grad_w = torch.stack([(grad * view).sum(dims) for view in views], -1).view_as(weight)
+            views = taps(x, kernel, stride, dilation, out_size)
+            grad_w = torch.stack([(grad * view).sum((0, 2, 3)) for view in views], -1).view_as(weight)
         return grad_x, grad_w, None, None, None
 
 
-def _views(x, kernel, stride, dilation, out_size):
-    """The input under each tap: contiguous runs at stride 1, strided views otherwise."""
-    if stride == (1, 1):
-        return _runs(x, kernel, dilation, out_size)
-    return list(taps(x, kernel, stride, dilation, out_size))
-
-
 def _per_tap(weight, dim):
-    """(C, 1, kH, kW) -> (taps, 1, C, 1, ...): each tap's weights, broadcast over a ``dim``-D view."""
+    """(C, 1, kH, kW) -> (taps, 1, C, 1, ...): each tap's weights, broadcast over a ``dim``-D map."""
     c = weight.shape[0]
     return weight.reshape(c, -1).t().contiguous().view(-1, 1, c, *[1] * (dim - 2))
 
 
-def _chunks(n, c, p, itemsize):
-    """Slices of channels whose padded maps fill CHUNK_BYTES: they stay in the CPU's cache
-    while every tap passes over them."""
-    step = max(1, CHUNK_BYTES // (n * p * itemsize))
-    return [slice(c0, min(c0 + step, c)) for c0 in range(0, c, step)]
+def depthwise(x, weight, stride, pads, dilation, out_size):
+    """The kernel behind :func:`depthwise_conv2d`, for callers that checked the arguments already.
 
-
-def depthwise(x, weight, stride, dilation, out_size):
-    """The kernel behind :func:`depthwise_conv2d`, for callers that checked and padded already."""
+    ``x`` is the unpadded input, ``pads`` the padding ``(left, right, top, bottom)``.
+    """
     m = weight.shape[0] // x.shape[1]
     if m > 1:  # a channel multiplier: filter o reads input channel o // m
         x = x.repeat_interleave(m, dim=1)
-    return _Depthwise.apply(x, weight, stride, dilation, out_size)
+    grid = grid_taps(x.shape[2:], weight.shape[2:], stride, dilation, pads, out_size)
+    if grid is not None:
+        return _Grid.apply(x, weight, stride, grid, out_size)
+    return _Strided.apply(F.pad(x, pads), weight, stride, dilation, out_size)
 
 
 def depthwise_conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
-    """Depthwise convolution as k^2 multiply-adds of shifted views, with a hand-written backward.
+    """Depthwise convolution as k^2 multiply-adds of shifted maps, with a hand-written backward.
 
     Shapes: ``input`` (N, C, H, W), ``weight`` (C m, 1, kH, kW), ``bias`` (C m,)
     -> (N, C m, H_out, W_out); equal to ``F.conv2d(..., groups=C)``.
     """
-    x, stride, dilation, out_size = _prepare("depthwise_conv2d", input, weight, bias, stride, padding, dilation)
-    out = depthwise(x, weight, stride, dilation, out_size)
+    x, stride, dilation, out_size, pads = _prepare("depthwise_conv2d", input, weight, bias, stride, padding,
+                                                   dilation)
+    out = depthwise(x, weight, stride, pads, dilation, out_size)
     return out if bias is None else out + bias.view(1, -1, 1, 1)

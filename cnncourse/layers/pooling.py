@@ -8,6 +8,7 @@ has a hand-written backward that routes each gradient to the remembered argmax.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -88,14 +89,8 @@ class _MaxPool2d(torch.autograd.Function):
         n, c, h, w = x.shape
         padded = _padded(x, padding, extra, float("-inf"))
         values, local = _window_max(padded, kernel, stride, dilation, out_size, with_indices=True)
-        # Local argmax -> flat index into the unpadded H x W input: the window's
-        # top-left corner plus the offset of the winning tap inside the window.
-        a = torch.arange(kernel[0], device=x.device).view(-1, 1) * dilation[0]
-        b = torch.arange(kernel[1], device=x.device).view(1, -1) * dilation[1]
-        offsets = (a * w + b).flatten()  # (kH * kW,)
-        top = torch.arange(out_size[0], device=x.device).view(-1, 1) * stride[0] - padding[0]
-        left = torch.arange(out_size[1], device=x.device).view(1, -1) * stride[1] - padding[1]
-        indices = offsets[local] + (top * w + left)
+        offsets, corners = _window_index(h, w, kernel, stride, padding, dilation, out_size, x.device)
+        indices = offsets[local] + corners
         ctx.save_for_backward(indices)
         ctx.input_shape = (n, c, h, w)
         ctx.mark_non_differentiable(indices)
@@ -104,7 +99,21 @@ class _MaxPool2d(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_values, grad_indices):
         (indices,) = ctx.saved_tensors
-        return max_pool2d_backward(grad_values, indices, ctx.input_shape), None, None, None, None, None, None
+        return _to_argmax(grad_values, indices, ctx.input_shape), None, None, None, None, None, None
+
+
+@functools.lru_cache(maxsize=64)
+def _window_index(h, w, kernel, stride, padding, dilation, out_size, device):
+    """Local argmax -> flat index into the unpadded H x W input: (offsets (kH kW,), corners (H_out, W_out)).
+
+    The index is the window's top-left corner plus the offset of the winning
+    tap inside the window. Cached: a network pools the same shapes every step.
+    """
+    a = torch.arange(kernel[0], device=device).view(-1, 1) * dilation[0]
+    b = torch.arange(kernel[1], device=device).view(1, -1) * dilation[1]
+    top = torch.arange(out_size[0], device=device).view(-1, 1) * stride[0] - padding[0]
+    left = torch.arange(out_size[1], device=device).view(1, -1) * stride[1] - padding[1]
+    return (a * w + b).flatten(), top * w + left
 
 
 class _WindowSum(torch.autograd.Function):
@@ -145,6 +154,12 @@ def max_pool2d_backward(grad_output, indices, input_shape):
             f"max_pool2d_backward: indices range over [{int(indices.min())}, {int(indices.max())}], "
             f"outside an input of {h} x {w}: they come from a different pooling call"
         )
+    return _to_argmax(grad_output, indices, input_shape)
+
+
+def _to_argmax(grad_output, indices, input_shape):
+    """max_pool2d_backward without the checks, for indices this module computed."""
+    n, c, h, w = input_shape
     grad = grad_output.new_zeros(n, c, h * w)
     grad.scatter_add_(2, indices.reshape(n, c, -1), grad_output.reshape(n, c, -1))
     return grad.view(n, c, h, w)

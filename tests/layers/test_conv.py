@@ -123,7 +123,8 @@ def test_bad_bias_shape():
         conv2d(torch.zeros(1, 3, 8, 8), torch.zeros(2, 3, 3, 3), torch.zeros(3))
 
 
-# conv2d picks a formulation by shape: depthwise sums over taps, 1x1 one product
+# conv2d picks a formulation by shape: depthwise sums over taps (on the output's grid
+# when the output is the input divided by the stride), 1x1 one product
 # per image, im2col otherwise, with the images side by side on small maps
 # (SMALL_MAP = 28 x 28 output positions) when there are many filters or groups. The random cases
 # above are small; these reach every path, values and gradients.
@@ -133,13 +134,30 @@ def test_bad_bias_shape():
     ((2, 3, 30, 32), (5, 3, 1, 1), dict()),                                 # 1x1, one product per image
     ((2, 4, 61, 59), (6, 4, 1, 1), dict(stride=2, padding=1)),              # 1x1 strided, large
     ((2, 4, 9, 8), (6, 4, 1, 1), dict()),                                   # 1x1 on a small map: im2col
-    ((2, 6, 31, 33), (6, 1, 3, 3), dict(padding=1, groups=6)),              # depthwise, runs
+    ((2, 6, 31, 33), (6, 1, 3, 3), dict(padding=1, groups=6)),              # depthwise on the output's grid
+    ((2, 5, 14, 12), (5, 1, 3, 3), dict(stride=2, padding=1, groups=5)),    # grid, four phases
+    ((2, 3, 12, 12), (6, 1, 5, 5), dict(stride=2, padding=2, groups=3)),    # grid, 5x5, m = 2
+    ((1, 4, 10, 9), (4, 1, 2, 4), dict(padding="same", dilation=(1, 2), groups=4)),  # grid, uneven padding
+    ((2, 3, 8, 6), (3, 1, 1, 1), dict(stride=2, groups=3)),                 # grid, phases no tap reads
+    ((2, 3, 3, 4), (3, 1, 7, 7), dict(padding=3, groups=3)),                # grid, shifts past the map
     ((2, 4, 17, 15), (8, 1, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=2, groups=4)),  # depthwise, strided, m = 2
     ((2, 4, 32, 30), (6, 2, 3, 3), dict(padding=1, groups=2)),             # grouped on a large map: im2col
     ((2, 8, 9, 7), (128, 8, 3, 2), dict(stride=(1, 2), padding=1)),         # many filters, small map: images side by side
 ])
 def test_every_formulation_matches_torch(x_shape, w_shape, kwargs):
     check_against_torch(conv2d, x_shape, w_shape, kwargs)
+
+
+def test_depthwise_runs_on_the_output_grid_exactly_when_the_output_is_the_input_over_the_stride():
+    from cnncourse.layers.depthwise import grid_taps
+
+    # MobileNet's 3x3 layers, stride 1 and 2, padding 1: each tap reads one phase, shifted
+    assert grid_taps((56, 56), (3, 3), (1, 1), (1, 1), (1, 1, 1, 1), (56, 56)) == [
+        (0, 0, di, dj) for di in (-1, 0, 1) for dj in (-1, 0, 1)]
+    assert grid_taps((56, 56), (3, 3), (2, 2), (1, 1), (1, 1, 1, 1), (28, 28)) == [
+        (a, b, di, dj) for a, di in ((1, -1), (0, 0), (1, 0)) for b, dj in ((1, -1), (0, 0), (1, 0))]
+    assert grid_taps((7, 7), (3, 3), (2, 2), (1, 1), (1, 1, 1, 1), (4, 4)) is None  # odd side, stride 2
+    assert grid_taps((8, 8), (3, 3), (1, 1), (1, 1), (0, 0, 0, 0), (6, 6)) is None  # no padding: a smaller output
 
 
 def test_depthwise_functions_match_torch():
