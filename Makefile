@@ -63,6 +63,7 @@ exercises: $(STAMP) ## regenerate exercises/ from solutions/ (maintainers)
 
 bench: $(STAMP) ## speed benchmarks (figures quoted in the issues and the book)
 	$(BIN)/python benchmarks/kernels.py
+	$(BIN)/python benchmarks/kernel_floors.py
 	$(BIN)/python benchmarks/conv_memory.py
 	$(BIN)/python benchmarks/conv2d.py
 	$(BIN)/python benchmarks/pooling.py

@@ -7,11 +7,12 @@ function of this package (``conv2d`` as im2col or a sum over taps,
 ``max_pool2d``, ...), so a model built from them runs the code the chapters
 derive. Those functions are proven equal to PyTorch's in the tests. On a CPU
 most layers take between about as long as PyTorch's optimised kernels and
-twice as long; grouped convolutions and depthwise ones on small maps take
-several times as long (``benchmarks/kernels.py`` times every layer of the
-course's networks, ``benchmarks/models.py`` whole networks). Training a deep
-network for many epochs can switch to PyTorch's kernels without changing the
-model::
+twice as long; grouped and depthwise convolutions up to about four times as
+long (``benchmarks/kernels.py`` times every layer of the course's networks,
+``benchmarks/models.py`` whole networks, and ``benchmarks/kernel_floors.py``
+the copies and passes over memory that those two formulations cannot
+avoid). Training a deep network for many epochs can switch to PyTorch's
+kernels without changing the model::
 
     with layers.use_kernels("torch"):
         fit(model, ...)
