@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/kernel_floors.py                  # the layers of mobilenet_v2 and resnext50_32x4d
     .venv/bin/python benchmarks/kernel_floors.py --models mobilenet_v1
 
-For every depthwise and grouped 3x3 layer of the networks (collected as
+For every depthwise and grouped layer of the networks (collected as
 ``benchmarks/kernels.py`` does), this times, in inference, PyTorch's
 ``F.conv2d`` and the course's ``conv2d``, and the parts of the course's
 formulation that no amount of tuning removes, each on its own:
@@ -11,8 +11,9 @@ formulation that no amount of tuning removes, each on its own:
 * ``taps``: a depthwise layer's k^2 multiply-adds of whole maps by one
   weight per channel, on contiguous output-sized maps (no shifts, no
   padding, no copies): the arithmetic of the sum over taps.
-* ``phases``: a stride-2 depthwise layer's split of the input into its four
-  phases (the strided copies :mod:`cnncourse.layers.depthwise` makes).
+* ``phases``: a strided depthwise layer's split of the input into its
+  phases, where :mod:`cnncourse.layers.depthwise` makes that split (the
+  output is the input divided by the stride).
 * ``columns``: a grouped layer's im2col copies, band by band as the
   course's ``conv2d`` makes them, before any matrix product.
 
@@ -28,7 +29,8 @@ import torch.nn.functional as F
 
 from cnncourse import layers
 from cnncourse.layers.conv import SMALL_MAP, _bands, _columns
-from cnncourse.layers.depthwise import _phases
+from cnncourse.layers._args import conv_padding
+from cnncourse.layers.depthwise import _phases, grid_taps
 from cnncourse.timing import time_ms
 
 from _allocator import steady_allocator
@@ -45,6 +47,8 @@ def parts(config):
     x = torch.randn(config.input)
     w = torch.randn(config.weight)
     out = F.conv2d(x, w, **settings)
+    pads = conv_padding("kernel_floors", settings["padding"], config.weight[2:], settings["stride"],
+                        settings["dilation"])
     found = {"torch": lambda: F.conv2d(x, w, **settings), "course": lambda: layers.conv2d(x, w, **settings)}
     if config.weight[1] == 1:  # depthwise
         maps, weights = torch.randn_like(out), torch.randn(1, out.shape[1], 1, 1)
@@ -56,10 +60,13 @@ def parts(config):
                 total.addcmul_(maps, weights)
 
         found["taps"] = tap_sum
-        if settings["stride"] == (2, 2):
-            found["phases"] = lambda: _phases(x, (2, 2))
+        grid = grid_taps(x.shape[2:], config.weight[2:], settings["stride"], settings["dilation"], pads,
+                         out.shape[2:])
+        if settings["stride"] != (1, 1) and grid is not None:
+            repeated = x.repeat_interleave(config.weight[0] // x.shape[1], dim=1)  # a channel multiplier
+            found["phases"] = lambda: _phases(repeated, settings["stride"])
     else:
-        padded = F.pad(x, [p for p in reversed(settings["padding"]) for _ in range(2)])
+        padded = F.pad(x, pads)
         geometry = settings["stride"], settings["dilation"]
         together = out[0, 0].numel() <= SMALL_MAP  # as conv2d decides for grouped layers
 

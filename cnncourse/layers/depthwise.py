@@ -25,7 +25,8 @@ channels and hand-writes its backward with the same views, in one of two ways:
   whole rows and columns. Flattened, a shift is a contiguous run of values,
   and a run of a map with no padding would carry a row's last pixels into
   the next row's first: those wrapped columns, which the tap never reads
-  legitimately, are zeroed in a copy of the phase (:func:`grid_taps`).
+  legitimately, are zeroed in a copy of the phase, one copy per column
+  shift (:func:`_sources`).
   Long contiguous runs are what the CPU's vector units stream fastest.
 
 :func:`~cnncourse.layers.conv2d` calls it whenever ``groups`` equals the
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 from cnncourse.layers._args import prepare_conv
 from cnncourse.layers.im2col import taps
@@ -149,29 +151,29 @@ class _Grid(torch.autograd.Function):
         return out.view(n, c, *out_size)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         weight, *saved = ctx.saved_tensors
         (n, c, h, w), stride, grid, (h_out, w_out), keys = ctx.geometry
         sh, sw = stride
         x_phases = dict(zip(keys, saved))
-        w_taps = _per_tap(weight, 3)
         grad = grad.reshape(n, c, h_out * w_out)
-        grad_w = weight.new_zeros(c, len(grid)) if ctx.needs_input_grad[1] else None
-        if grad_w is not None:
-            sources = _sources(x_phases, grid, w_out)
+        grad_w = grad_x = None
+        if ctx.needs_input_grad[1]:
+            # The forward's zero-wrapped copies are made again: memory is kept for x alone.
+            sources, grad_w = _sources(x_phases, grid, w_out), weight.new_empty(c, len(grid))
             for t, (a, b, di, dj) in enumerate(grid):
                 first, last, shift = _run(di, dj, w_out, h_out * w_out)
                 source = sources[a, b, dj][..., first + shift : last + shift]
                 grad_w[:, t] = (grad[..., first:last] * source).sum((0, 2))
-        grad_x = None
         if ctx.needs_input_grad[0]:
-            phases = grad.new_empty(n, c, sh, sw, h_out * w_out)
+            w_taps, phases = _per_tap(weight, 3), grad.new_empty(n, c, sh, sw, h_out * w_out)
+            back = [(0, 0, -di, -dj) for _, _, di, dj in grid]  # each tap, shifted back onto its phase
+            sources = _sources({(0, 0): grad}, back, w_out)
             for a in range(sh):
                 for b in range(sw):
                     reading = [t for t, tap in enumerate(grid) if tap[:2] == (a, b)]  # the taps on phase (a, b)
-                    back = [(0, 0, -grid[t][2], -grid[t][3]) for t in reading]
-                    sources = _sources({(0, 0): grad}, back, w_out)
-                    _tap_sum(phases[:, :, a, b], sources, back, w_taps[reading], w_out)
+                    _tap_sum(phases[:, :, a, b], sources, [back[t] for t in reading], w_taps[reading], w_out)
             grad_x = phases.view(n, c, sh, sw, h_out, w_out).permute(0, 1, 4, 2, 5, 3).reshape(n, c, h, w)
         return grad_x, None if grad_w is None else grad_w.view_as(weight), None, None, None
 
@@ -191,6 +193,7 @@ class _Strided(torch.autograd.Function):
         return out
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         stride, dilation, out_size = ctx.geometry

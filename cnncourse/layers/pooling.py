@@ -89,7 +89,7 @@ class _MaxPool2d(torch.autograd.Function):
         n, c, h, w = x.shape
         padded = _padded(x, padding, extra, float("-inf"))
         values, local = _window_max(padded, kernel, stride, dilation, out_size, with_indices=True)
-        offsets, corners = _window_index(h, w, kernel, stride, padding, dilation, out_size, x.device)
+        offsets, corners = _window_index(w, kernel, stride, padding, dilation, out_size, x.device)
         indices = offsets[local] + corners
         ctx.save_for_backward(indices)
         ctx.input_shape = (n, c, h, w)
@@ -103,7 +103,7 @@ class _MaxPool2d(torch.autograd.Function):
 
 
 @functools.lru_cache(maxsize=64)
-def _window_index(h, w, kernel, stride, padding, dilation, out_size, device):
+def _window_index(w, kernel, stride, padding, dilation, out_size, device):
     """Local argmax -> flat index into the unpadded H x W input: (offsets (kH kW,), corners (H_out, W_out)).
 
     The index is the window's top-left corner plus the offset of the winning

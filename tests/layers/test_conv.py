@@ -139,6 +139,7 @@ def test_bad_bias_shape():
     ((2, 3, 12, 12), (6, 1, 5, 5), dict(stride=2, padding=2, groups=3)),    # grid, 5x5, m = 2
     ((1, 4, 10, 9), (4, 1, 2, 4), dict(padding="same", dilation=(1, 2), groups=4)),  # grid, uneven padding
     ((2, 3, 8, 6), (3, 1, 1, 1), dict(stride=2, groups=3)),                 # grid, phases no tap reads
+    ((2, 4, 10, 7), (4, 1, 3, 3), dict(stride=(2, 1), padding=1, groups=4)),  # grid, two phases
     ((2, 3, 3, 4), (3, 1, 7, 7), dict(padding=3, groups=3)),                # grid, shifts past the map
     ((2, 4, 17, 15), (8, 1, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=2, groups=4)),  # depthwise, strided, m = 2
     ((2, 4, 32, 30), (6, 2, 3, 3), dict(padding=1, groups=2)),             # grouped on a large map: im2col
@@ -158,6 +159,24 @@ def test_depthwise_runs_on_the_output_grid_exactly_when_the_output_is_the_input_
         (a, b, di, dj) for a, di in ((1, -1), (0, 0), (1, 0)) for b, dj in ((1, -1), (0, 0), (1, 0))]
     assert grid_taps((7, 7), (3, 3), (2, 2), (1, 1), (1, 1, 1, 1), (4, 4)) is None  # odd side, stride 2
     assert grid_taps((8, 8), (3, 3), (1, 1), (1, 1), (0, 0, 0, 0), (6, 6)) is None  # no padding: a smaller output
+
+
+def test_depthwise_gradients_when_only_the_input_or_only_the_weight_requires_them():
+    for kwargs in (dict(padding=1), dict(stride=2, padding=1)):
+        for x_grad, w_grad in ((True, False), (False, True)):
+            x = torch.randn(2, 4, 8, 8, dtype=torch.float64, requires_grad=x_grad)
+            w = torch.randn(4, 1, 3, 3, dtype=torch.float64, requires_grad=w_grad)
+            leaf = x if x_grad else w
+            (ours,) = torch.autograd.grad(conv2d(x, w, groups=4, **kwargs).square().sum(), leaf)
+            (ref,) = torch.autograd.grad(F.conv2d(x, w, groups=4, **kwargs).square().sum(), leaf)
+            torch.testing.assert_close(ours, ref)
+
+
+def test_depthwise_of_a_channels_last_input():
+    x = torch.randn(2, 6, 9, 9).contiguous(memory_format=torch.channels_last)
+    w = torch.randn(6, 1, 3, 3)
+    torch.testing.assert_close(conv2d(x, w, padding=1, groups=6), F.conv2d(x, w, padding=1, groups=6),
+                               atol=1e-5, rtol=1e-5)
 
 
 def test_depthwise_functions_match_torch():
